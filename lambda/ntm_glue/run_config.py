@@ -1,0 +1,134 @@
+"""Turn a validated request into the run document every later state reads (`$.run`).
+
+Names and locations are derived here, once, from the execution's name, so that a retried or
+repeated state always addresses the same jobs and prefixes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ntm_glue import hyperparameters
+from ntm_glue.run_input import RunRequest
+
+# SageMaker job, model and endpoint names: 63 characters, letters, digits and inner hyphens.
+MAX_NAME = 63
+_NOT_NAME = re.compile(r"[^a-zA-Z0-9]+")
+
+# Where the processing containers find their inputs and leave their outputs.
+PROCESSING_ROOT = "/opt/ml/processing"
+CORPUS_DIR = f"{PROCESSING_ROOT}/input/corpus"
+DATASET_OUT_DIR = f"{PROCESSING_ROOT}/output/dataset"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the stack fixes for every run: names and places, not choices."""
+
+    name_prefix: str
+    data_bucket: str
+    endpoint_name: str
+    endpoint_max_polls: int = 60
+    endpoint_poll_seconds: int = 60
+
+
+def sagemaker_name(prefix: str, kind: str, run_id: str) -> str:
+    """A unique, valid SageMaker name: prefix, kind, as much of the run id as fits, and a digest of it."""
+    digest = hashlib.sha256(run_id.encode()).hexdigest()[:8]
+    head = f"{prefix}-{kind}"
+    room = MAX_NAME - len(head) - len(digest) - 2
+    middle = _NOT_NAME.sub("-", run_id).strip("-")[: max(room, 0)].strip("-")
+    return "-".join(part for part in (head, middle, digest) if part)
+
+
+def run_id_for(execution_name: str, run_name: str | None) -> str:
+    """The run's folder name: the execution name, readable and S3-safe."""
+    cleaned = _NOT_NAME.sub("-", execution_name).strip("-")[:80]
+    return f"{run_name}-{cleaned}" if run_name and run_name not in cleaned else cleaned
+
+
+def _preparation_arguments(request: RunRequest, min_shards: int) -> list[str]:
+    prep = request.settings.preparation
+    arguments = [
+        "--input", CORPUS_DIR,
+        "--output", DATASET_OUT_DIR,
+        "--vocab-size", str(prep.vocab_size),
+        "--min-df", str(prep.min_df),
+        "--max-df", str(prep.max_df),
+        "--min-tokens", str(prep.min_tokens),
+        # ShardedByS3Key leaves an instance without a file idle: never fewer shards than instances.
+        "--train-shards", str(max(prep.train_shards, min_shards)),
+        "--min-train-shards", str(min_shards),
+        "--validation-fraction", str(prep.validation_fraction),
+        "--test-fraction", str(prep.test_fraction),
+        "--seed", str(prep.seed),
+        "--text-field", prep.text_field,
+        "--id-field", prep.id_field,
+        "--label-field", prep.label_field,
+        "--num-topics", str(request.settings.num_topics),
+    ]
+    return arguments + (["--strip-headers"] if prep.strip_headers else [])
+
+
+def build_run(request: RunRequest, execution_name: str, deployment: Deployment) -> dict[str, Any]:
+    settings = request.settings
+    run_id = run_id_for(execution_name, request.run_name)
+    bucket_uri = f"s3://{deployment.data_bucket}"
+    output_uri = f"{bucket_uri}/runs/{run_id}/"
+    dataset_uri = request.dataset_uri or f"{bucket_uri}/datasets/{run_id}/"
+
+    def name(kind: str) -> str:
+        return sagemaker_name(deployment.name_prefix, kind, run_id)
+
+    ntm_hyperparameters = {"num_topics": settings.num_topics, **settings.hyperparameters}
+    return {
+        "run_id": run_id,
+        "output_uri": output_uri,
+        "prepare": {
+            "enabled": request.corpus_uri is not None,
+            "job_name": name("prepare"),
+            "corpus_uri": request.corpus_uri or "",
+            "arguments": _preparation_arguments(request, settings.training.instance_count),
+        },
+        "dataset": {
+            "uri": dataset_uri,
+            "manifest_uri": f"{dataset_uri}manifest.json",
+            "train_uri": f"{dataset_uri}train/",
+            "validation_uri": f"{dataset_uri}validation/",
+            "test_uri": f"{dataset_uri}test/",
+            "auxiliary_uri": f"{dataset_uri}auxiliary/",
+            "transform_uri": f"{dataset_uri}transform/",
+        },
+        "training": {
+            "job_name": name("train"),
+            "instance_type": settings.training.instance_type,
+            "instance_count": settings.training.instance_count,
+            "volume_size_gb": settings.training.volume_size_gb,
+            "max_runtime_seconds": settings.training.max_runtime_seconds,
+            "output_uri": f"{output_uri}model/",
+            "hyperparameters": {key: hyperparameters.to_api_string(value) for key, value in ntm_hyperparameters.items()},
+        },
+        "model": {"name": name("model")},
+        "deploy": {
+            "enabled": settings.deploy_endpoint,
+            "endpoint_name": deployment.endpoint_name,
+            "endpoint_config_name": name("epc"),
+            "instance_type": settings.endpoint.instance_type,
+            "instance_count": settings.endpoint.instance_count,
+            "max_polls": deployment.endpoint_max_polls,
+            "poll_seconds": deployment.endpoint_poll_seconds,
+        },
+        "transform": {
+            "job_name": name("transform"),
+            "instance_type": settings.transform.instance_type,
+            "instance_count": settings.transform.instance_count,
+            "output_uri": f"{output_uri}transform/",
+        },
+        "report": {
+            "job_name": name("report"),
+            "output_uri": f"{output_uri}report/",
+        },
+    }

@@ -1,0 +1,226 @@
+"""The execution input: what a user may override, checked before any paid job starts.
+
+`RunSettings` is the one typed form of a run's choices. The deployed defaults are a
+`RunSettings` too (built from cdk.json context at synth time and checked by the same code), and
+an execution's input is merged over them field by field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ntm_glue import hyperparameters
+
+# SageMaker's ML instance names look like ml.<family>.<size>, e.g. ml.p3.2xlarge.
+INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[0-9]*(x?large|medium|small|metal[a-z0-9-]*)$")
+
+
+class RunInputError(ValueError):
+    """The input cannot start a run. The message starts with the offending field's path."""
+
+
+@dataclass(frozen=True)
+class Compute:
+    instance_type: str
+    instance_count: int
+
+
+@dataclass(frozen=True)
+class TrainingSettings(Compute):
+    volume_size_gb: int = 30
+    max_runtime_seconds: int = 86_400
+
+
+@dataclass(frozen=True)
+class PreparationSettings:
+    """Options of `python -m training.prepare` that a run may choose."""
+
+    vocab_size: int = 2000
+    min_df: int = 2
+    max_df: float = 0.95
+    min_tokens: int = 5
+    train_shards: int = 8
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 0
+    text_field: str = "text"
+    id_field: str = "id"
+    label_field: str = "label"
+    strip_headers: bool = False
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    num_topics: int
+    hyperparameters: dict[str, Any]
+    training: TrainingSettings
+    deploy_endpoint: bool
+    endpoint: Compute
+    transform: Compute
+    preparation: PreparationSettings = field(default_factory=PreparationSettings)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RunSettings":
+        return cls(
+            num_topics=data["num_topics"],
+            hyperparameters=dict(data["hyperparameters"]),
+            training=TrainingSettings(**data["training"]),
+            deploy_endpoint=data["deploy_endpoint"],
+            endpoint=Compute(**data["endpoint"]),
+            transform=Compute(**data["transform"]),
+            preparation=PreparationSettings(**data["preparation"]),
+        )
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A validated execution input: where the data is, and the settings to use."""
+
+    settings: RunSettings
+    corpus_uri: str | None
+    dataset_uri: str | None
+    run_name: str | None
+
+
+def _expect(path: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    # bool is an int in Python but never a valid number here, nor a number a valid bool.
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+        raise RunInputError(f"{path}: expected {what}, got {value!r}")
+    return value
+
+
+def _int_in(path: str, value: Any, low: int, high: int) -> int:
+    _expect(path, value, int, f"an integer from {low} to {high}")
+    if not low <= value <= high:
+        raise RunInputError(f"{path}: {value} is outside {low}..{high}")
+    return value
+
+
+def _fraction(path: str, value: Any, low: float, high: float) -> float:
+    _expect(path, value, (int, float), f"a number from {low} to {high}")
+    if not low <= value <= high:
+        raise RunInputError(f"{path}: {value} is outside {low}..{high}")
+    return float(value)
+
+
+def _instance_type(path: str, value: Any) -> str:
+    _expect(path, value, str, "a SageMaker instance type such as ml.m5.xlarge")
+    if not INSTANCE_TYPE.match(value):
+        raise RunInputError(f"{path}: {value!r} is not a SageMaker instance type (like ml.p3.2xlarge)")
+    return value
+
+
+def _object(path: str, value: Any, known: set[str]) -> dict[str, Any]:
+    _expect(path, value, dict, "an object")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise RunInputError(f"{path}.{unknown[0]}: unknown field (allowed: {', '.join(sorted(known))})")
+    return value
+
+
+def _merge_compute(path: str, base: Compute, given: Any, max_count: int) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(base)}
+    overrides = _object(path, given, names)
+    merged = dataclasses.asdict(base) | overrides
+    merged["instance_type"] = _instance_type(f"{path}.instance_type", merged["instance_type"])
+    merged["instance_count"] = _int_in(f"{path}.instance_count", merged["instance_count"], 1, max_count)
+    return merged
+
+
+def _merge_training(base: TrainingSettings, given: Any) -> TrainingSettings:
+    merged = _merge_compute("training", base, given, 20)
+    _int_in("training.volume_size_gb", merged["volume_size_gb"], 1, 16384)
+    # CreateTrainingJob's MaxRuntimeInSeconds is at most 28 days.
+    _int_in("training.max_runtime_seconds", merged["max_runtime_seconds"], 60, 2_419_200)
+    return TrainingSettings(**merged)
+
+
+def _merge_preparation(base: PreparationSettings, given: Any) -> PreparationSettings:
+    merged = dataclasses.asdict(base) | _object("preparation", given, set(dataclasses.asdict(base)))
+    _int_in("preparation.vocab_size", merged["vocab_size"], 2, 1_000_000)
+    _int_in("preparation.min_df", merged["min_df"], 1, 1_000_000_000)
+    _fraction("preparation.max_df", merged["max_df"], 0.0, 1.0)
+    _int_in("preparation.min_tokens", merged["min_tokens"], 0, 1_000_000)
+    _int_in("preparation.train_shards", merged["train_shards"], 1, 10_000)
+    _fraction("preparation.validation_fraction", merged["validation_fraction"], 0.0, 0.5)
+    _fraction("preparation.test_fraction", merged["test_fraction"], 0.0, 0.5)
+    _int_in("preparation.seed", merged["seed"], 0, 2**31 - 1)
+    for name in ("text_field", "id_field", "label_field"):
+        _expect(f"preparation.{name}", merged[name], str, "a field name")
+    _expect("preparation.strip_headers", merged["strip_headers"], bool, "true or false")
+    if merged["validation_fraction"] + merged["test_fraction"] >= 0.9:
+        raise RunInputError("preparation.validation_fraction: with test_fraction it leaves under 10% to train")
+    return PreparationSettings(**merged)
+
+
+def _merge_hyperparameters(base: dict[str, Any], given: Any) -> dict[str, Any]:
+    overrides = _expect("hyperparameters", given, dict, "an object")
+    merged = dict(base) | overrides
+    if "num_topics" in merged:
+        raise RunInputError("hyperparameters.num_topics: give num_topics at the top level of the input")
+    try:
+        return hyperparameters.validate_all(merged)
+    except hyperparameters.HyperparameterError as error:
+        raise RunInputError(f"hyperparameters.{error}") from None
+
+
+def merge_settings(defaults: RunSettings, overrides: dict[str, Any]) -> RunSettings:
+    """Merge the input's overrides over the defaults and check every resulting value."""
+    try:
+        num_topics = hyperparameters.validate("num_topics", overrides.get("num_topics", defaults.num_topics))
+    except hyperparameters.HyperparameterError as error:
+        raise RunInputError(str(error)) from None
+    deploy = _expect("deploy_endpoint", overrides.get("deploy_endpoint", defaults.deploy_endpoint), bool, "true or false")
+    return RunSettings(
+        num_topics=num_topics,
+        hyperparameters=_merge_hyperparameters(defaults.hyperparameters, overrides.get("hyperparameters", {})),
+        training=_merge_training(defaults.training, overrides.get("training", {})),
+        deploy_endpoint=deploy,
+        endpoint=Compute(**_merge_compute("endpoint", defaults.endpoint, overrides.get("endpoint", {}), 10)),
+        transform=Compute(**_merge_compute("transform", defaults.transform, overrides.get("transform", {}), 100)),
+        preparation=_merge_preparation(defaults.preparation, overrides.get("preparation", {})),
+    )
+
+
+#: Top-level fields of the execution input, each explained in schema/execution-input.schema.json.
+INPUT_FIELDS = {
+    "corpus", "dataset", "run_name", "num_topics", "hyperparameters", "training",
+    "deploy_endpoint", "endpoint", "transform", "preparation", "source",
+}
+_RUN_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}$")
+
+
+def _s3_location(path: str, value: Any, bucket: str, prefixes: tuple[str, ...]) -> str:
+    _expect(path, value, str, f"an s3:// URI in bucket {bucket}")
+    match = re.fullmatch(r"s3://([^/]+)/(.+)", value)
+    if not match:
+        raise RunInputError(f"{path}: {value!r} is not an s3://bucket/key URI")
+    if match.group(1) != bucket:
+        raise RunInputError(f"{path}: bucket {match.group(1)!r} is not this pipeline's data bucket {bucket!r}")
+    if not match.group(2).startswith(prefixes):
+        raise RunInputError(f"{path}: {value!r} must be under {' or '.join(prefixes)} in {bucket}")
+    return value
+
+
+def parse_request(raw: Any, defaults: RunSettings, data_bucket: str) -> RunRequest:
+    """Validate an execution input; raise RunInputError naming the first bad field."""
+    body = _object("input", raw, INPUT_FIELDS)
+    if ("corpus" in body) == ("dataset" in body):
+        raise RunInputError("corpus: give exactly one of corpus (raw documents) or dataset (a prepared dataset)")
+    corpus = dataset = None
+    if "corpus" in body:
+        corpus = _s3_location("corpus", body["corpus"], data_bucket, ("incoming/",))
+    else:
+        dataset = _s3_location("dataset", body["dataset"], data_bucket, ("datasets/", "incoming/"))
+        dataset = dataset if dataset.endswith("/") else dataset + "/"
+    run_name = body.get("run_name")
+    if run_name is not None and not (isinstance(run_name, str) and _RUN_NAME.match(run_name)):
+        raise RunInputError("run_name: up to 40 letters, digits and hyphens, starting with a letter or digit")
+    overrides = {key: value for key, value in body.items() if key not in ("corpus", "dataset", "run_name", "source")}
+    return RunRequest(merge_settings(defaults, overrides), corpus, dataset, run_name)

@@ -1,0 +1,177 @@
+"""The app's typed configuration, read once from cdk.json context (or `-c key=value`).
+
+Every key is a field of `PipelineConfig` with the same name. Values from `-c` arrive as strings
+and are converted by the field's type; a value that does not fit fails synth with a message that
+names the key and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ntm_glue.run_input import (
+    Compute,
+    PreparationSettings,
+    RunInputError,
+    RunSettings,
+    TrainingSettings,
+    merge_settings,
+)
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ConfigError(ValueError):
+    """A context value the app cannot use."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    name_prefix: str = "ntm"
+    # Training (the tutorial's: two GPU instances, the train channel sharded between them).
+    training_instance_type: str = "ml.p3.2xlarge"
+    training_instance_count: int = 2
+    training_volume_size_gb: int = 30
+    training_max_runtime_seconds: int = 86_400
+    # NTM hyperparameter defaults, from the tutorial.
+    num_topics: int = 30
+    mini_batch_size: int = 128
+    epochs: int = 100
+    num_patience_epochs: int = 5
+    tolerance: float = 0.001
+    # Serving.
+    deploy_endpoint: bool = True
+    endpoint_instance_type: str = "ml.m4.xlarge"
+    endpoint_instance_count: int = 1
+    endpoint_poll_seconds: int = 60
+    endpoint_max_polls: int = 90
+    transform_instance_type: str = "ml.m5.xlarge"
+    transform_instance_count: int = 1
+    processing_instance_type: str = "ml.m5.xlarge"
+    # Operations.
+    retain_data: bool = True
+    noncurrent_version_days: int = 30
+    execution_timeout_hours: int = 72
+    log_retention_days: int = 90
+    notification_email: str = ""
+
+    @property
+    def endpoint_name(self) -> str:
+        return f"{self.name_prefix}-topics"
+
+    def run_defaults(self) -> RunSettings:
+        """The settings every run starts from; an execution's input overrides them."""
+        return RunSettings(
+            num_topics=self.num_topics,
+            hyperparameters={
+                "mini_batch_size": self.mini_batch_size,
+                "epochs": self.epochs,
+                "num_patience_epochs": self.num_patience_epochs,
+                "tolerance": self.tolerance,
+            },
+            training=TrainingSettings(
+                self.training_instance_type,
+                self.training_instance_count,
+                self.training_volume_size_gb,
+                self.training_max_runtime_seconds,
+            ),
+            deploy_endpoint=self.deploy_endpoint,
+            endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
+            transform=Compute(self.transform_instance_type, self.transform_instance_count),
+            preparation=PreparationSettings(),
+        )
+
+
+_RUN_FIELD_TO_KEY = {
+    "num_topics": "num_topics",
+    "hyperparameters.mini_batch_size": "mini_batch_size",
+    "hyperparameters.epochs": "epochs",
+    "hyperparameters.num_patience_epochs": "num_patience_epochs",
+    "hyperparameters.tolerance": "tolerance",
+    "training.instance_type": "training_instance_type",
+    "training.instance_count": "training_instance_count",
+    "training.volume_size_gb": "training_volume_size_gb",
+    "training.max_runtime_seconds": "training_max_runtime_seconds",
+    "endpoint.instance_type": "endpoint_instance_type",
+    "endpoint.instance_count": "endpoint_instance_count",
+    "transform.instance_type": "transform_instance_type",
+    "transform.instance_count": "transform_instance_count",
+}
+
+
+def _to_bool(text: str) -> bool:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    raise ValueError
+
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "bool": _to_bool, "str": str}
+
+
+def _convert(key: str, kind: str, value: Any) -> Any:
+    try:
+        if isinstance(value, str) and kind != "str":
+            return _CONVERTERS[kind](value.strip())
+        if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        # bool is an int in Python: only a JSON true/false is a bool here, and never an int.
+        if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind in ("bool", "str") and isinstance(value, {"bool": bool, "str": str}[kind]):
+            return value
+    except ValueError:
+        pass
+    allowed = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}[kind]
+    raise ConfigError(f"context key {key!r}: {value!r} is not {allowed}")
+
+
+def _check_operational(config: PipelineConfig) -> None:
+    if not _PREFIX.match(config.name_prefix):
+        raise ConfigError(
+            f"context key 'name_prefix': {config.name_prefix!r} must be 1-16 lower-case letters, digits or "
+            "hyphens, starting with a letter"
+        )
+    if config.log_retention_days not in LOG_RETENTION_DAYS:
+        raise ConfigError(f"context key 'log_retention_days': {config.log_retention_days} is not one of {LOG_RETENTION_DAYS}")
+    if config.notification_email and not _EMAIL.match(config.notification_email):
+        raise ConfigError(f"context key 'notification_email': {config.notification_email!r} is not an e-mail address")
+    for key, low, high in (
+        ("endpoint_poll_seconds", 0, 3600),
+        ("endpoint_max_polls", 1, 1000),
+        ("noncurrent_version_days", 1, 3650),
+        ("execution_timeout_hours", 1, 8760),
+    ):
+        value = getattr(config, key)
+        if not low <= value <= high:
+            raise ConfigError(f"context key {key!r}: {value} is outside {low}..{high}")
+    if not re.match(r"^ml\.", config.processing_instance_type):
+        raise ConfigError(f"context key 'processing_instance_type': {config.processing_instance_type!r} is not an ml.* type")
+
+
+def _check_run_defaults(config: PipelineConfig) -> None:
+    defaults = config.run_defaults()
+    try:
+        merge_settings(defaults, {})
+    except RunInputError as error:
+        field = str(error).split(":", 1)[0]
+        key = _RUN_FIELD_TO_KEY.get(field, field)
+        raise ConfigError(f"context key {key!r}: {str(error).split(':', 1)[1].strip()}") from None
+
+
+def load_config(context: Callable[[str], Any]) -> PipelineConfig:
+    """Build the config from a context lookup (`node.try_get_context`); unset keys keep defaults."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(PipelineConfig):
+        given = context(field.name)
+        if given is not None:
+            values[field.name] = _convert(field.name, str(field.type), given)
+    config = PipelineConfig(**values)
+    _check_operational(config)
+    _check_run_defaults(config)
+    return config

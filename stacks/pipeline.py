@@ -1,0 +1,315 @@
+"""The state machine: resolve the run, prepare, train, deploy, transform, report.
+
+Every state reads the run document that *Resolve run* writes to `$.run` (docs/design.md, section 5)
+and adds its own result under a key of its own, so the execution's state shows at each step what
+was decided and what came back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_assets as assets
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ntm_glue.run_config import CORPUS_DIR, DATASET_OUT_DIR, PROCESSING_ROOT
+from stacks import nag
+from stacks.images import ImageRegistry
+from stacks.sagemaker_tasks import SageMakerCall, SageMakerPermissions, task
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CODE_DIR = f"{PROCESSING_ROOT}/input/code"
+RECORDIO = "application/x-recordio-protobuf"
+
+
+@dataclass(frozen=True)
+class PipelineFunctions:
+    resolve_run: lambda_.IFunction
+    load_dataset: lambda_.IFunction
+    endpoint_status: lambda_.IFunction
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    name_prefix: str
+    endpoint_name: str
+    processing_instance_type: str
+    execution_timeout: Duration
+    log_retention: logs.RetentionDays
+    retain_logs: bool
+
+
+def training_code_asset(scope: Construct) -> assets.Asset:
+    """The `training` package, zipped as-is: processing jobs import it from the zip (no Docker build)."""
+    return assets.Asset(
+        scope,
+        "TrainingCode",
+        path=str(REPO_ROOT),
+        exclude=["*", "!training", "!training/**", "training/**/__pycache__", "training/**/*.pyc"],
+    )
+
+
+class TopicPipeline(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: PipelineSettings,
+                 images: ImageRegistry, sagemaker_role: iam.IRole, functions: PipelineFunctions) -> None:
+        super().__init__(scope, construct_id)
+        self._settings = settings
+        self._images = images
+        self._role_arn = sagemaker_role.role_arn
+        self.code = training_code_asset(self)
+        self.code.grant_read(sagemaker_role)
+        self._failed = sfn.Fail(self, "Run failed", error_path="$.failure.Error", cause_path="$.failure.Cause",
+                                comment="Every caught error ends here with the error and cause of the state that failed")
+
+        definition = (
+            self._resolve(functions.resolve_run)
+            .next(sfn.Choice(self, "Corpus or prepared dataset?")
+                  .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True),
+                        self._catch(self._prepare()).next(self._load_dataset(functions.load_dataset)))
+                  .otherwise(self._load_dataset(functions.load_dataset))
+                  .afterwards())
+        )
+        self._chain_after_dataset(functions)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=settings.execution_timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=logs.LogGroup(self, "ExecutionLogs", retention=settings.log_retention,
+                                          removal_policy=RemovalPolicy.RETAIN if settings.retain_logs else RemovalPolicy.DESTROY),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=True,
+            ),
+            comment="Prepare a corpus, train SageMaker NTM on it, deploy it, transform the corpus and report the topics",
+        )
+        SageMakerPermissions(self, name_prefix=settings.name_prefix, endpoint_name=settings.endpoint_name,
+                             sagemaker_role=sagemaker_role).grant(self.state_machine.role)
+        policy = self.state_machine.role.node.find_child("DefaultPolicy")
+        for rule, reason in (
+            ("IAM5[Resource::*]", "StateMachine role: X-Ray and CloudWatch Logs delivery actions have no resource type (CDK adds them for tracing and logging)."),
+            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/{settings.name_prefix}-*]", "StateMachine role: training jobs are named per run; only this stack's name prefix."),
+            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:processing-job/{settings.name_prefix}-*]", "StateMachine role: processing jobs are named per run; only this stack's name prefix."),
+            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:transform-job/{settings.name_prefix}-*]", "StateMachine role: transform jobs are named per run; only this stack's name prefix."),
+            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/{settings.name_prefix}-*]", "StateMachine role: models are named per run; only this stack's name prefix."),
+            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/{settings.name_prefix}-*]", "StateMachine role: endpoint configs are named per run; only this stack's name prefix."),
+        ):
+            nag.accept(policy, rule, reason)
+        for function in (functions.resolve_run, functions.load_dataset, functions.endpoint_status):
+            nag.accept(policy, f"IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
+                       "StateMachine role: invoking any version of the pipeline's own function, as CDK's LambdaInvoke grants.")
+
+    # -- states -----------------------------------------------------------------------------
+
+    def _catch(self, state: sfn.CustomState | tasks.LambdaInvoke) -> sfn.CustomState | tasks.LambdaInvoke:
+        state.add_catch(self._failed, errors=["States.ALL"], result_path="$.failure")
+        return state
+
+    def _lambda(self, state_id: str, function: lambda_.IFunction, payload: dict, result_path: str,
+                comment: str) -> tasks.LambdaInvoke:
+        return self._catch(tasks.LambdaInvoke(
+            self, state_id, lambda_function=function, payload=sfn.TaskInput.from_object(payload),
+            result_selector={"value.$": "$.Payload"}, result_path=result_path, comment=comment,
+        ))
+
+    def _resolve(self, function: lambda_.IFunction) -> tasks.LambdaInvoke:
+        return self._lambda(
+            "Resolve run", function,
+            {"input": sfn.JsonPath.object_at("$"), "execution": sfn.JsonPath.string_at("$$.Execution.Name")},
+            "$.resolved",
+            "Merge the input over the deployed defaults, validate it and name every job of the run",
+        ).next(sfn.Pass(self, "Keep run", parameters={"run.$": "$.resolved.value"},
+                        comment="From here on the state is the run document and what each stage adds to it"))
+
+    def _load_dataset(self, function: lambda_.IFunction) -> tasks.LambdaInvoke:
+        if not hasattr(self, "_load_state"):
+            self._load_state = self._lambda(
+                "Load dataset", function, {"run.$": "$.run"}, "$.dataset",
+                "Read the dataset's manifest: feature_dim, document counts, shards per instance",
+            )
+        return self._load_state
+
+    def _processing_job(self, state_id: str, *, job_name: str, entry_module: str, arguments_path: str,
+                        inputs: list[dict], outputs: list[dict], comment: str) -> sfn.CustomState:
+        code_input = {
+            "InputName": "code",
+            "S3Input": {"S3Uri": self.code.s3_object_url, "LocalPath": CODE_DIR,
+                        "S3DataType": "S3Prefix", "S3InputMode": "File"},
+        }
+        return task(self, state_id, SageMakerCall("CreateProcessingJob", run_job=True), {
+            "ProcessingJobName.$": job_name,
+            "RoleArn": self._role_arn,
+            "AppSpecification": {
+                "ImageUri": self._images.sklearn_image,
+                "ContainerEntrypoint": ["python3", "-m", entry_module],
+                "ContainerArguments.$": arguments_path,
+            },
+            # The code arrives as the asset's zip file; Python imports packages straight from a zip.
+            "Environment": {"PYTHONPATH": f"{CODE_DIR}/{self.code.s3_object_key}"},
+            "ProcessingInputs": [code_input, *inputs],
+            "ProcessingOutputConfig": {"Outputs": outputs},
+            "ProcessingResources": {"ClusterConfig": {
+                "InstanceCount": 1, "InstanceType": self._settings.processing_instance_type, "VolumeSizeInGB": 30}},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 86_400},
+        }, result_path=None, comment=comment)
+
+    @staticmethod
+    def _s3_input(name: str, uri_path: str, local_path: str) -> dict:
+        return {"InputName": name, "S3Input": {"S3Uri.$": uri_path, "LocalPath": local_path, "S3DataType": "S3Prefix",
+                                                "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}
+
+    def _prepare(self) -> sfn.CustomState:
+        return self._processing_job(
+            "Prepare corpus", job_name="$.run.prepare.job_name", entry_module="training.prepare",
+            arguments_path="$.run.prepare.arguments",
+            inputs=[self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)],
+            outputs=[{"OutputName": "dataset", "S3Output": {"S3Uri.$": "$.run.dataset.uri", "LocalPath": DATASET_OUT_DIR,
+                                                             "S3UploadMode": "EndOfJob"}}],
+            comment="Tokenise the corpus, build the vocabulary and write sharded RecordIO-protobuf (training.prepare)",
+        )
+
+    @staticmethod
+    def _channel(name: str, uri_path: str, distribution: str, content_type: str = RECORDIO) -> dict:
+        return {
+            "ChannelName": name,
+            "ContentType": content_type,
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri.$": uri_path,
+                                            "S3DataDistributionType": distribution}},
+        }
+
+    def _train(self) -> sfn.CustomState:
+        return self._catch(task(self, "Train topic model", SageMakerCall("CreateTrainingJob", run_job=True), {
+            "TrainingJobName.$": "$.run.training.job_name",
+            "RoleArn": self._role_arn,
+            "AlgorithmSpecification": {"TrainingImage": self._images.ntm_image, "TrainingInputMode": "File"},
+            "HyperParameters.$": "$.dataset.value.hyperparameters",
+            "InputDataConfig": [
+                # Each instance trains on its own share of the train files; the other channels go to all.
+                self._channel("train", "$.run.dataset.train_uri", "ShardedByS3Key"),
+                self._channel("validation", "$.run.dataset.validation_uri", "FullyReplicated"),
+                self._channel("test", "$.run.dataset.test_uri", "FullyReplicated"),
+                self._channel("auxiliary", "$.run.dataset.auxiliary_uri", "FullyReplicated", "text/plain"),
+            ],
+            "OutputDataConfig": {"S3OutputPath.$": "$.run.training.output_uri"},
+            "ResourceConfig": {
+                "InstanceType.$": "$.run.training.instance_type",
+                "InstanceCount.$": "$.run.training.instance_count",
+                "VolumeSizeInGB.$": "$.run.training.volume_size_gb",
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"},
+        }, result_selector={"job_name.$": "$.TrainingJobName", "model_artifacts.$": "$.ModelArtifacts.S3ModelArtifacts"},
+            result_path="$.training", comment="Train NTM on the prepared dataset (train channel sharded across instances)"))
+
+    def _create_model(self) -> sfn.CustomState:
+        return self._catch(task(self, "Create model", SageMakerCall("CreateModel"), {
+            "ModelName.$": "$.run.model.name",
+            "ExecutionRoleArn": self._role_arn,
+            "PrimaryContainer": {"Image": self._images.ntm_image, "ModelDataUrl.$": "$.training.model_artifacts"},
+        }, result_path=None, comment="Register the trained artifacts as a model (used by the endpoint and the transform)"))
+
+    def _deploy(self, endpoint_status: lambda_.IFunction, next_state: sfn.IChainable) -> sfn.IChainable:
+        endpoint_config = self._catch(task(self, "Create endpoint config", SageMakerCall("CreateEndpointConfig"), {
+            "EndpointConfigName.$": "$.run.deploy.endpoint_config_name",
+            "ProductionVariants": [{
+                "VariantName": "AllTraffic",
+                "ModelName.$": "$.run.model.name",
+                "InstanceType.$": "$.run.deploy.instance_type",
+                "InitialInstanceCount.$": "$.run.deploy.instance_count",
+            }],
+        }, result_path=None, comment="A new endpoint config per run, so the previous one stays for rollback"))
+        endpoint_request = {"EndpointName.$": "$.run.deploy.endpoint_name",
+                            "EndpointConfigName.$": "$.run.deploy.endpoint_config_name"}
+        create = self._catch(task(self, "Create endpoint", SageMakerCall("CreateEndpoint"), endpoint_request,
+                                  result_path=None, comment="First run: create the endpoint"))
+        update = self._catch(task(self, "Update endpoint", SageMakerCall("UpdateEndpoint"), endpoint_request,
+                                  result_path=None, comment="Later runs: switch the endpoint to the new config (no downtime)"))
+        check_payload = {"endpoint_name.$": "$.run.deploy.endpoint_name"}
+        find = self._lambda("Find endpoint", endpoint_status, check_payload, "$.endpoint",
+                            "Does the endpoint exist already?")
+        start_wait = sfn.Pass(self, "Start endpoint wait", parameters={"polls": 0}, result_path="$.endpoint_wait")
+        wait = sfn.Wait(self, "Wait for endpoint", time=sfn.WaitTime.seconds_path("$.run.deploy.poll_seconds"))
+        poll = self._lambda("Check endpoint", endpoint_status, check_payload, "$.endpoint",
+                            "Poll the endpoint's status")
+        count = sfn.Pass(self, "Count endpoint poll",
+                         parameters={"polls.$": "States.MathAdd($.endpoint_wait.polls, 1)"}, result_path="$.endpoint_wait")
+        endpoint_failed = sfn.Pass(
+            self, "Endpoint failed",
+            parameters={"Error": "EndpointFailed",
+                        "Cause.$": "States.Format('Endpoint {} became Failed: {}', $.run.deploy.endpoint_name, $.endpoint.value.failure_reason)"},
+            result_path="$.failure",
+        ).next(self._failed)
+        too_slow = sfn.Pass(
+            self, "Endpoint not ready in time",
+            parameters={"Error": "EndpointTimeout",
+                        "Cause.$": "States.Format('Endpoint {} was not InService after {} polls', $.run.deploy.endpoint_name, $.endpoint_wait.polls)"},
+            result_path="$.failure",
+        ).next(self._failed)
+        wait.next(poll).next(count).next(
+            sfn.Choice(self, "Endpoint ready?")
+            .when(sfn.Condition.string_equals("$.endpoint.value.status", "InService"), next_state)
+            .when(sfn.Condition.string_equals("$.endpoint.value.status", "Failed"), endpoint_failed)
+            .when(sfn.Condition.number_greater_than_equals_json_path("$.endpoint_wait.polls", "$.run.deploy.max_polls"), too_slow)
+            .otherwise(wait)
+        )
+        create.next(start_wait)
+        update.next(start_wait)
+        start_wait.next(wait)
+        return endpoint_config.next(find).next(
+            sfn.Choice(self, "Endpoint exists?")
+            .when(sfn.Condition.boolean_equals("$.endpoint.value.exists", True), update)
+            .otherwise(create)
+        )
+
+    def _transform(self) -> sfn.CustomState:
+        return self._catch(task(self, "Batch transform", SageMakerCall("CreateTransformJob", run_job=True), {
+            "TransformJobName.$": "$.run.transform.job_name",
+            "ModelName.$": "$.run.model.name",
+            "BatchStrategy": "MultiRecord",
+            "MaxPayloadInMB": 6,
+            # Sparse RecordIO in, one JSON line of topic weights per document out, in input order.
+            "TransformInput": {
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri.$": "$.run.dataset.transform_uri"}},
+                "ContentType": RECORDIO,
+                "SplitType": "RecordIO",
+            },
+            "TransformOutput": {"S3OutputPath.$": "$.run.transform.output_uri", "Accept": "application/jsonlines",
+                                "AssembleWith": "Line"},
+            "TransformResources": {"InstanceType.$": "$.run.transform.instance_type",
+                                   "InstanceCount.$": "$.run.transform.instance_count"},
+        }, result_selector={"job_name.$": "$.TransformJobName", "output_uri.$": "$.TransformOutput.S3OutputPath"},
+            result_path="$.transform", comment="Topic weights for every document of the corpus"))
+
+    def _chain_after_dataset(self, functions: PipelineFunctions) -> None:
+        transform = self._transform()
+        summary = sfn.Pass(self, "Summarize run", parameters={
+            "run_id.$": "$.run.run_id",
+            "outputs": {
+                "run.$": "$.run.output_uri",
+                "dataset.$": "$.run.dataset.uri",
+                "model_artifacts.$": "$.training.model_artifacts",
+                "model_name.$": "$.run.model.name",
+                "transform.$": "$.transform.output_uri",
+            },
+            "endpoint.$": "$.run.deploy",
+        }).next(sfn.Succeed(self, "Run succeeded"))
+        transform.next(summary)
+        self._load_state.next(self._train()).next(self._create_model()).next(
+            sfn.Choice(self, "Deploy endpoint?")
+            .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
+                  self._deploy(functions.endpoint_status, transform))
+            .otherwise(transform)
+        )
+
+
+def _logical_id(function: lambda_.IFunction) -> str:
+    from aws_cdk import Stack
+    return Stack.of(function).get_logical_id(function.node.default_child)
