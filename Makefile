@@ -1,0 +1,62 @@
+# Every target installs what it needs first (a virtual environment and the pinned CDK CLI), then
+# works offline with no AWS credentials. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+# Quiet, offline tools: no CLI notices or telemetry, no EC2 metadata probing, no Node EOL banner.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_EC2_METADATA_DISABLED := true
+export SAGEMAKER_SUPPRESS_V2_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install synth test test-fast update-snapshots diff deploy destroy bench clean
+
+help:
+	@echo "make synth             write the CloudFormation templates to cdk.out/ (offline, no credentials)"
+	@echo "make test              run every test (unit, handlers, infrastructure, pipeline)"
+	@echo "make update-snapshots  rewrite the template snapshots after an intended change"
+	@echo "make diff | deploy     pass through to the CDK CLI (needs AWS credentials)"
+	@echo "make bench             run the benchmarks in bench/ (needs ../shared/data)"
+
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+synth: install
+	$(CDK) synth --quiet --no-notices
+
+test: install
+	$(PY) -m pytest -n 2 -q
+
+update-snapshots: install
+	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/infra/test_snapshot.py
+
+diff: install
+	$(CDK) diff --no-notices
+
+deploy: install
+	$(CDK) deploy --no-notices
+
+destroy: install
+	$(CDK) destroy --no-notices
+
+bench: install
+	$(PY) bench/prepare.py
+
+clean:
+	rm -rf cdk.out .pytest_cache

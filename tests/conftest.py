@@ -1,0 +1,16 @@
+"""Shared test set-up: no test may reach AWS or any network, whatever the machine has configured."""
+
+import os
+
+# Fake credentials and a fixed region, set before any boto3 client exists.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "POWERTOOLS_SERVICE_NAME": "ntm-pipeline-tests",
+    "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+})
+os.environ.pop("AWS_PROFILE", None)

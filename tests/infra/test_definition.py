@@ -1,0 +1,90 @@
+"""The rendered state machine definition: valid ASL, and every SageMaker request valid for the API.
+
+cfn-lint cannot look inside DefinitionString (CDK builds it with Fn::Join), so these tests render
+it with plausible deployment values and check it with the tools that know each format.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from ntm_glue.run_config import Deployment, build_run
+from ntm_glue.run_input import parse_request
+from stacks.config import PipelineConfig
+from tests.infra.asl import apply_parameters
+from tests.infra.cfn import state_machine_definition
+
+REPO = Path(__file__).resolve().parents[2]
+BUCKET = "storagedata6bb23f4e"
+
+
+@pytest.fixture(scope="module")
+def definition(synthesized) -> dict[str, Any]:
+    return state_machine_definition(synthesized.template)
+
+
+def sample_state() -> dict[str, Any]:
+    """The state a SageMaker task sees in a run with every stage enabled, built by the real Lambdas' code."""
+    request = parse_request({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz"}, PipelineConfig().run_defaults(), BUCKET)
+    run = build_run(request, "console-2026-11-25", Deployment("ntm", BUCKET, "ntm-topics"))
+    hyperparameters = dict(run["training"]["hyperparameters"], feature_dim="2000")
+    return {
+        "run": run,
+        "dataset": {"value": {"vocabulary_size": 2000, "documents": 100, "hyperparameters": hyperparameters}},
+        "training": {"job_name": run["training"]["job_name"],
+                     "model_artifacts": f"{run['training']['output_uri']}{run['training']['job_name']}/output/model.tar.gz"},
+    }
+
+
+def sagemaker_tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: state for name, state in definition["States"].items()
+            if state["Type"] == "Task" and ":states:::sagemaker:" in state["Resource"]}
+
+
+def test_definition_is_valid_asl(definition, tmp_path):
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(definition))
+    result = subprocess.run([str(REPO / "node_modules/.bin/asl-validator"), "--json-path", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_asl_validator_rejects_a_dangling_next(definition, tmp_path):
+    broken = json.loads(json.dumps(definition))
+    broken["States"]["Keep run"]["Next"] = "No such state"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    result = subprocess.run([str(REPO / "node_modules/.bin/asl-validator"), "--json-path", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+
+
+def test_every_sagemaker_request_matches_the_api_model(definition):
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    tasks = sagemaker_tasks(definition)
+    assert {name for name in tasks} == {
+        "Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
+        "Create endpoint", "Update endpoint", "Batch transform",
+    }
+    for name, state in tasks.items():
+        operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")
+        shape = model.operation_model(operation[0].upper() + operation[1:]).input_shape
+        request = apply_parameters(state["Parameters"], sample_state())
+        report = ParamValidator().validate(request, shape)
+        assert not report.has_errors(), f"{name}: {report.generate_report()}"
+
+
+def test_the_validation_catches_a_number_hyperparameter(definition):
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    state = sample_state()
+    state["dataset"]["value"]["hyperparameters"]["num_topics"] = 30
+    request = apply_parameters(definition["States"]["Train topic model"]["Parameters"], state)
+    report = ParamValidator().validate(request, model.operation_model("CreateTrainingJob").input_shape)
+    assert report.has_errors() and "num_topics" in report.generate_report()

@@ -1,0 +1,162 @@
+"""One assertion per promise the template makes (issue: the deployable NTM pipeline)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.infra.cfn import state_machine_definition
+
+PAID_STAGES = ["Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
+               "Create endpoint", "Update endpoint", "Batch transform"]
+
+
+@pytest.fixture(scope="module")
+def template(synthesized) -> Template:
+    return Template.from_json(synthesized.template)
+
+
+@pytest.fixture(scope="module")
+def definition(synthesized) -> dict:
+    return state_machine_definition(synthesized.template)
+
+
+def statements(synthesized, role_prefix: str) -> list[dict]:
+    found = []
+    for key, resource in synthesized.resources("AWS::IAM::Policy").items():
+        if key.startswith(role_prefix):
+            found += resource["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def test_train_channel_is_sharded_and_the_others_replicated(definition):
+    channels = definition["States"]["Train topic model"]["Parameters"]["InputDataConfig"]
+    distribution = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3DataDistributionType"] for c in channels}
+    assert distribution == {"train": "ShardedByS3Key", "validation": "FullyReplicated",
+                            "test": "FullyReplicated", "auxiliary": "FullyReplicated"}
+    content = {c["ChannelName"]: c["ContentType"] for c in channels}
+    assert content["train"] == "application/x-recordio-protobuf" and content["auxiliary"] == "text/plain"
+
+
+def test_training_reads_instance_settings_and_string_hyperparameters_from_the_run(definition):
+    parameters = definition["States"]["Train topic model"]["Parameters"]
+    assert parameters["ResourceConfig"] == {
+        "InstanceType.$": "$.run.training.instance_type",
+        "InstanceCount.$": "$.run.training.instance_count",
+        "VolumeSizeInGB.$": "$.run.training.volume_size_gb",
+    }
+    # The Load dataset Lambda builds this map; tests/unit checks every value in it is a string.
+    assert parameters["HyperParameters.$"] == "$.dataset.value.hyperparameters"
+    assert parameters["StoppingCondition"] == {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"}
+
+
+def test_deployed_defaults_are_the_tutorials(synthesized):
+    (function,) = [f for key, f in synthesized.resources("AWS::Lambda::Function").items() if key.startswith("FunctionsResolveRun")]
+    defaults = json.loads(function["Properties"]["Environment"]["Variables"]["RUN_DEFAULTS"])
+    assert defaults["training"]["instance_type"] == "ml.p3.2xlarge"
+    assert defaults["training"]["instance_count"] == 2
+    assert defaults["num_topics"] == 30
+    assert defaults["hyperparameters"] == {"mini_batch_size": 128, "epochs": 100, "num_patience_epochs": 5, "tolerance": 0.001}
+    assert defaults["endpoint"] == {"instance_type": "ml.m4.xlarge", "instance_count": 1}
+    assert defaults["deploy_endpoint"] is True
+
+
+def test_pass_role_only_for_the_sagemaker_role_and_only_to_sagemaker(synthesized):
+    pass_role = [s for key in ("Pipeline", "Functions", "SageMaker") for s in statements(synthesized, key)
+                 if "iam:PassRole" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    assert len(pass_role) == 1
+    (statement,) = pass_role
+    assert statement["Resource"] == {"Fn::GetAtt": [next(k for k in synthesized.resources("AWS::IAM::Role") if k.startswith("SageMakerExecution")), "Arn"]}
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_no_full_access_managed_policy_anywhere(synthesized):
+    text = json.dumps(synthesized.template)
+    assert "FullAccess" not in text
+    for role in synthesized.resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"], role
+
+
+def test_sagemaker_role_writes_only_datasets_and_runs(synthesized):
+    writes = [s for s in statements(synthesized, "SageMakerExecution")
+              if any(a.startswith("s3:Put") for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))]
+    resources = json.dumps([s["Resource"] for s in writes])
+    assert "/datasets/*" in resources and "/runs/*" in resources and "/incoming/*" not in resources
+
+
+def test_buckets_are_encrypted_private_versioned_and_retained(template, synthesized):
+    buckets = synthesized.resources("AWS::S3::Bucket")
+    assert len(buckets) == 2
+    for key, bucket in buckets.items():
+        properties = bucket["Properties"]
+        assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        assert properties["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert bucket["DeletionPolicy"] == "Retain" and bucket["UpdateReplacePolicy"] == "Retain"
+        assert properties["LifecycleConfiguration"]["Rules"], key
+    template.has_resource_properties("AWS::S3::BucketPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}})
+
+
+def test_data_bucket_logs_access_and_sends_events(synthesized):
+    (data,) = [b for k, b in synthesized.resources("AWS::S3::Bucket").items() if k.startswith("StorageData")]
+    assert data["Properties"]["LoggingConfiguration"]["LogFilePrefix"] == "data/"
+    assert data["Properties"]["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    rules = {rule["Id"]: rule for rule in data["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["datasets-to-infrequent-access"]["Prefix"] == "datasets/"
+    assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+
+def test_state_machine_is_standard_logged_traced_and_bounded(template):
+    template.has_resource_properties("AWS::StepFunctions::StateMachine", {
+        "StateMachineType": "STANDARD",
+        "TracingConfiguration": {"Enabled": True},
+        "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": True}),
+    })
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 90})
+
+
+def test_execution_timeout(definition):
+    assert definition["TimeoutSeconds"] == 72 * 3600
+
+
+@pytest.mark.parametrize("stage", PAID_STAGES)
+def test_every_paid_stage_retries_transient_errors_and_catches_the_rest(definition, stage):
+    state = definition["States"][stage]
+    (retry,) = state["Retry"]
+    assert "SageMaker.AmazonSageMakerException" in retry["ErrorEquals"] and retry["BackoffRate"] > 1
+    (catch,) = state["Catch"]
+    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Run failed"}
+
+
+def test_failure_state_keeps_error_and_cause(definition):
+    assert definition["States"]["Run failed"] == {
+        "Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause",
+        "Comment": definition["States"]["Run failed"]["Comment"]}
+
+
+def test_run_jobs_wait_for_completion(definition):
+    for stage in ("Prepare corpus", "Train topic model", "Batch transform"):
+        assert definition["States"][stage]["Resource"].endswith(".sync"), stage
+
+
+def test_endpoint_wait_is_a_bounded_loop(definition):
+    choice = definition["States"]["Endpoint ready?"]
+    conditions = {json.dumps(c, sort_keys=True): c["Next"] for c in choice["Choices"]}
+    assert any("InService" in k for k in conditions) and any("Failed" in k for k in conditions)
+    assert any("$.run.deploy.max_polls" in k and v == "Endpoint not ready in time" for k, v in conditions.items())
+    assert choice["Default"] == "Wait for endpoint"
+
+
+def test_deploy_is_skipped_when_the_run_says_so(definition):
+    choice = definition["States"]["Deploy endpoint?"]
+    assert choice["Choices"] == [{"Variable": "$.run.deploy.enabled", "BooleanEquals": True, "Next": "Create endpoint config"}]
+    assert choice["Default"] == "Batch transform"
+
+
+def test_preparation_is_skipped_for_a_prepared_dataset(definition):
+    choice = definition["States"]["Corpus or prepared dataset?"]
+    assert choice["Choices"][0]["Next"] == "Prepare corpus" and choice["Default"] == "Load dataset"

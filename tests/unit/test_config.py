@@ -1,0 +1,49 @@
+"""Typed config from context: defaults, `-c key=value` strings, and errors that name the key."""
+
+import pytest
+
+from stacks.config import ConfigError, PipelineConfig, load_config
+
+
+def load(**context):
+    return load_config(context.get)
+
+
+def test_defaults_are_the_tutorials():
+    config = load()
+    assert (config.training_instance_type, config.training_instance_count) == ("ml.p3.2xlarge", 2)
+    assert (config.num_topics, config.mini_batch_size, config.epochs, config.num_patience_epochs, config.tolerance) == (30, 128, 100, 5, 0.001)
+    assert config.endpoint_instance_type == "ml.m4.xlarge" and config.retain_data is True
+
+
+def test_command_line_strings_are_converted():
+    config = load(training_instance_count="4", deploy_endpoint="false", tolerance="0.01", num_topics="50")
+    assert (config.training_instance_count, config.deploy_endpoint, config.tolerance, config.num_topics) == (4, False, 0.01, 50)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("training_instance_count", "two", "'training_instance_count': 'two' is not an integer"),
+    ("training_instance_count", 0, "'training_instance_count': 0 is outside 1..20"),
+    ("num_topics", 5000, "'num_topics'"),
+    ("epochs", 0, "'epochs'"),
+    ("tolerance", 1, "'tolerance'"),
+    ("deploy_endpoint", "maybe", "'deploy_endpoint': 'maybe' is not true or false"),
+    ("training_instance_type", "p3.2xlarge", "'training_instance_type'"),
+    ("endpoint_instance_type", "large", "'endpoint_instance_type'"),
+    ("name_prefix", "Bad_Prefix", "'name_prefix'"),
+    ("log_retention_days", 10, "'log_retention_days'"),
+    ("notification_email", "nobody", "'notification_email'"),
+    ("retain_data", 1, "'retain_data'"),
+])
+def test_a_bad_value_names_the_key_and_what_is_allowed(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load(**{key: value})
+
+
+def test_every_field_is_documented_in_readme():
+    from dataclasses import fields
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [f.name for f in fields(PipelineConfig) if f"`{f.name}`" not in readme]
+    assert missing == []
