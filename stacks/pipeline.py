@@ -19,7 +19,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from ntm_glue.run_config import CORPUS_DIR, DATASET_OUT_DIR, PROCESSING_ROOT
+from ntm_glue.run_config import (
+    CORPUS_DIR,
+    DATASET_OUT_DIR,
+    PROCESSING_ROOT,
+    REPORT_DATASET_DIR,
+    REPORT_MODEL_DIR,
+    REPORT_OUT_DIR,
+    REPORT_TRANSFORM_DIR,
+)
 from stacks import nag
 from stacks.images import ImageRegistry
 from stacks.sagemaker_tasks import SageMakerCall, SageMakerPermissions, task
@@ -72,7 +80,7 @@ class TopicPipeline(Construct):
             self._resolve(functions.resolve_run)
             .next(sfn.Choice(self, "Corpus or prepared dataset?")
                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True),
-                        self._catch(self._prepare()).next(self._load_dataset(functions.load_dataset)))
+                        self._prepare().next(self._load_dataset(functions.load_dataset)))
                   .otherwise(self._load_dataset(functions.load_dataset))
                   .afterwards())
         )
@@ -168,14 +176,14 @@ class TopicPipeline(Construct):
                                                 "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}
 
     def _prepare(self) -> sfn.CustomState:
-        return self._processing_job(
+        return self._catch(self._processing_job(
             "Prepare corpus", job_name="$.run.prepare.job_name", entry_module="training.prepare",
             arguments_path="$.run.prepare.arguments",
             inputs=[self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)],
             outputs=[{"OutputName": "dataset", "S3Output": {"S3Uri.$": "$.run.dataset.uri", "LocalPath": DATASET_OUT_DIR,
                                                              "S3UploadMode": "EndOfJob"}}],
             comment="Tokenise the corpus, build the vocabulary and write sharded RecordIO-protobuf (training.prepare)",
-        )
+        ))
 
     @staticmethod
     def _channel(name: str, uri_path: str, distribution: str, content_type: str = RECORDIO) -> dict:
@@ -288,6 +296,22 @@ class TopicPipeline(Construct):
         }, result_selector={"job_name.$": "$.TransformJobName", "output_uri.$": "$.TransformOutput.S3OutputPath"},
             result_path="$.transform", comment="Topic weights for every document of the corpus"))
 
+    def _report(self) -> sfn.CustomState:
+        return self._catch(self._processing_job(
+            "Report topics", job_name="$.run.report.job_name", entry_module="training.report",
+            arguments_path="$.run.report.arguments",
+            inputs=[
+                self._s3_input("model", "$.training.model_artifacts", REPORT_MODEL_DIR),
+                self._s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
+                self._s3_input("documents", "$.run.dataset.documents_uri", REPORT_DATASET_DIR),
+                self._s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
+                self._s3_input("topic-weights", "$.transform.output_uri", REPORT_TRANSFORM_DIR),
+            ],
+            outputs=[{"OutputName": "report", "S3Output": {"S3Uri.$": "$.run.report.output_uri", "LocalPath": REPORT_OUT_DIR,
+                                                            "S3UploadMode": "EndOfJob"}}],
+            comment="Top words, coherence, uniqueness, t-SNE and report.html from the model and the transform output",
+        ))
+
     def _chain_after_dataset(self, functions: PipelineFunctions) -> None:
         transform = self._transform()
         summary = sfn.Pass(self, "Summarize run", parameters={
@@ -298,10 +322,11 @@ class TopicPipeline(Construct):
                 "model_artifacts.$": "$.training.model_artifacts",
                 "model_name.$": "$.run.model.name",
                 "transform.$": "$.transform.output_uri",
+                "report.$": "$.run.report.page_uri",
             },
             "endpoint.$": "$.run.deploy",
         }).next(sfn.Succeed(self, "Run succeeded"))
-        transform.next(summary)
+        transform.next(self._report()).next(summary)
         self._load_state.next(self._train()).next(self._create_model()).next(
             sfn.Choice(self, "Deploy endpoint?")
             .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),

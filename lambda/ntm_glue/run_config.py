@@ -7,6 +7,7 @@ repeated state always addresses the same jobs and prefixes.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,12 @@ _NOT_NAME = re.compile(r"[^a-zA-Z0-9]+")
 PROCESSING_ROOT = "/opt/ml/processing"
 CORPUS_DIR = f"{PROCESSING_ROOT}/input/corpus"
 DATASET_OUT_DIR = f"{PROCESSING_ROOT}/output/dataset"
+REPORT_MODEL_DIR = f"{PROCESSING_ROOT}/input/model"
+REPORT_DATASET_DIR = f"{PROCESSING_ROOT}/input/dataset"
+REPORT_TRANSFORM_DIR = f"{PROCESSING_ROOT}/input/transform"
+REPORT_OUT_DIR = f"{PROCESSING_ROOT}/output/report"
+# ProcessingJob ContainerArguments items are at most 256 characters.
+MAX_ARGUMENT = 256
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,25 @@ def _preparation_arguments(request: RunRequest, min_shards: int) -> list[str]:
     return arguments + (["--strip-headers"] if prep.strip_headers else [])
 
 
+def _report_arguments(run_id: str, settings: Any) -> list[str]:
+    shown = {
+        "run_id": run_id,
+        "num_topics": settings.num_topics,
+        "training": f"{settings.training.instance_count} x {settings.training.instance_type}",
+        **{key: settings.hyperparameters[key] for key in ("epochs", "mini_batch_size") if key in settings.hyperparameters},
+    }
+    parameters = json.dumps(shown, separators=(",", ":"))
+    if len(parameters) > MAX_ARGUMENT:
+        parameters = json.dumps({"run_id": run_id[:200]})
+    return [
+        "--model", f"{REPORT_MODEL_DIR}/model.tar.gz",
+        "--dataset", REPORT_DATASET_DIR,
+        "--transform-output", REPORT_TRANSFORM_DIR,
+        "--output", REPORT_OUT_DIR,
+        "--run-parameters", parameters,
+    ]
+
+
 def build_run(request: RunRequest, execution_name: str, deployment: Deployment) -> dict[str, Any]:
     settings = request.settings
     run_id = run_id_for(execution_name, request.run_name)
@@ -101,6 +127,7 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "test_uri": f"{dataset_uri}test/",
             "auxiliary_uri": f"{dataset_uri}auxiliary/",
             "transform_uri": f"{dataset_uri}transform/",
+            "documents_uri": f"{dataset_uri}documents.jsonl",
         },
         "training": {
             "job_name": name("train"),
@@ -130,5 +157,7 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
         "report": {
             "job_name": name("report"),
             "output_uri": f"{output_uri}report/",
+            "page_uri": f"{output_uri}report/report.html",
+            "arguments": _report_arguments(run_id, settings),
         },
     }

@@ -40,6 +40,7 @@ def sample_state() -> dict[str, Any]:
         "dataset": {"value": {"vocabulary_size": 2000, "documents": 100, "hyperparameters": hyperparameters}},
         "training": {"job_name": run["training"]["job_name"],
                      "model_artifacts": f"{run['training']['output_uri']}{run['training']['job_name']}/output/model.tar.gz"},
+        "transform": {"job_name": run["transform"]["job_name"], "output_uri": run["transform"]["output_uri"]},
     }
 
 
@@ -71,7 +72,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     tasks = sagemaker_tasks(definition)
     assert {name for name in tasks} == {
         "Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
-        "Create endpoint", "Update endpoint", "Batch transform",
+        "Create endpoint", "Update endpoint", "Batch transform", "Report topics",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")

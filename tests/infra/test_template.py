@@ -9,7 +9,7 @@ from aws_cdk.assertions import Match, Template
 
 from tests.infra.cfn import state_machine_definition
 
-PAID_STAGES = ["Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
+PAID_STAGES = ["Prepare corpus", "Train topic model", "Create model", "Create endpoint config", "Report topics",
                "Create endpoint", "Update endpoint", "Batch transform"]
 
 

@@ -67,3 +67,11 @@ def test_deploy_follows_the_input(flag, expected):
     assert run["deploy"]["enabled"] is expected
     assert run["deploy"]["endpoint_name"] == "ntm-topics"
     assert run["deploy"]["max_polls"] == 5
+
+
+def test_report_reads_the_run_outputs_and_arguments_fit_the_api_limit():
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/c", "run_name": "r" * 40}, "e" * 80)
+    arguments = run["report"]["arguments"]
+    assert all(len(argument) <= 256 for argument in arguments)
+    assert arguments[arguments.index("--output") + 1] == "/opt/ml/processing/output/report"
+    assert run["report"]["page_uri"] == run["output_uri"] + "report/report.html"
