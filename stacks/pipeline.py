@@ -35,6 +35,15 @@ from stacks.sagemaker_tasks import SageMakerCall, SageMakerPermissions, task
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 RECORDIO = "application/x-recordio-protobuf"
+# The scikit-learn image may lack matplotlib: the report tries to add it, and without it (no
+# internet from the job) writes everything but the plots and says so.
+REPORT_ENTRYPOINT = [
+    "sh", "-c",
+    "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
+    " || echo 'matplotlib could not be installed: the report will skip its plots';"
+    ' exec python3 -m training.report "$@"',
+    "training.report",
+]
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def training_code_asset(scope: Construct) -> assets.Asset:
         scope,
         "TrainingCode",
         path=str(REPO_ROOT),
-        exclude=["*", "!training", "!training/**", "training/**/__pycache__", "training/**/*.pyc"],
+        exclude=["*", ".*", "!training", "!training/**", "training/**/__pycache__", "training/**/*.pyc"],
     )
 
 
@@ -146,7 +155,7 @@ class TopicPipeline(Construct):
             )
         return self._load_state
 
-    def _processing_job(self, state_id: str, *, job_name: str, entry_module: str, arguments_path: str,
+    def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
                         inputs: list[dict], outputs: list[dict], comment: str) -> sfn.CustomState:
         code_input = {
             "InputName": "code",
@@ -158,7 +167,7 @@ class TopicPipeline(Construct):
             "RoleArn": self._role_arn,
             "AppSpecification": {
                 "ImageUri": self._images.sklearn_image,
-                "ContainerEntrypoint": ["python3", "-m", entry_module],
+                "ContainerEntrypoint": entrypoint,
                 "ContainerArguments.$": arguments_path,
             },
             # The code arrives as the asset's zip file; Python imports packages straight from a zip.
@@ -177,7 +186,7 @@ class TopicPipeline(Construct):
 
     def _prepare(self) -> sfn.CustomState:
         return self._catch(self._processing_job(
-            "Prepare corpus", job_name="$.run.prepare.job_name", entry_module="training.prepare",
+            "Prepare corpus", job_name="$.run.prepare.job_name", entrypoint=["python3", "-m", "training.prepare"],
             arguments_path="$.run.prepare.arguments",
             inputs=[self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)],
             outputs=[{"OutputName": "dataset", "S3Output": {"S3Uri.$": "$.run.dataset.uri", "LocalPath": DATASET_OUT_DIR,
@@ -298,7 +307,7 @@ class TopicPipeline(Construct):
 
     def _report(self) -> sfn.CustomState:
         return self._catch(self._processing_job(
-            "Report topics", job_name="$.run.report.job_name", entry_module="training.report",
+            "Report topics", job_name="$.run.report.job_name", entrypoint=REPORT_ENTRYPOINT,
             arguments_path="$.run.report.arguments",
             inputs=[
                 self._s3_input("model", "$.training.model_artifacts", REPORT_MODEL_DIR),

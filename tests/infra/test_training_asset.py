@@ -1,0 +1,49 @@
+"""The processing jobs' code: the asset CDK uploads holds the `training` package at its root, so
+`PYTHONPATH=<the zip>` makes `python -m training.<module>` work inside the container, with no Docker build."""
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+
+def training_asset_dir(synthesized):
+    assets = json.loads((synthesized.outdir / f"{synthesized.stack_name}.assets.json").read_text())["files"]
+    (entry,) = [a for a in assets.values() if a.get("displayName", "").endswith("TrainingCode")]
+    return synthesized.outdir / entry["source"]["path"]
+
+
+def test_asset_holds_only_the_training_package(synthesized):
+    staged = training_asset_dir(synthesized)
+    assert sorted(p.name for p in staged.iterdir()) == ["training"]
+    assert not list(staged.rglob("__pycache__"))
+
+
+@pytest.mark.parametrize("module", ["training.prepare", "training.report"])
+def test_modules_run_from_the_zipped_asset(synthesized, tmp_path, module):
+    archive = tmp_path / "code.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in training_asset_dir(synthesized).rglob("*"):
+            zipped.write(path, path.relative_to(training_asset_dir(synthesized)))
+    result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
+                            env={"PYTHONPATH": str(archive), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "--output" in result.stdout
+
+
+def test_report_entrypoint_falls_back_to_no_plots_without_a_package_index(synthesized, tmp_path):
+    from pathlib import Path
+
+    from stacks.pipeline import REPORT_ENTRYPOINT
+
+    archive = tmp_path / "code.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in training_asset_dir(synthesized).rglob("*"):
+            zipped.write(path, path.relative_to(training_asset_dir(synthesized)))
+    env = {"PYTHONPATH": str(archive), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+           "PIP_NO_INDEX": "1", "PIP_TARGET": str(tmp_path / "never-used")}
+    result = subprocess.run([*REPORT_ENTRYPOINT, "--help"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "--transform-output" in result.stdout
