@@ -1,0 +1,61 @@
+"""Strip what e-mail and news messages carry besides their text: headers, quoted replies, signatures.
+
+These parts repeat across messages (addresses, host names, the quoted text of other posts) and
+would otherwise become topics of their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A header block starts with a field such as "From: ..." and ends at the first blank line.
+_HEADER_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9-]*:")
+# Quoted lines ("> ...", "| ...", "In article <...> ..."), and the attribution lines that end in
+# "... writes:". Both patterns start with a literal character ("\n", ":"), which the regular
+# expression engine scans for quickly, instead of trying a pattern at every line start.
+_QUOTED_LINE = re.compile(r"\n(?:[>|]|In article\b)[^\n]*")
+_COLON_AT_LINE_END = re.compile(r":[ \t]*$", re.MULTILINE)
+_ATTRIBUTION_VERB = re.compile(r"\b(?:writes|wrote|says|said)\Z")
+# "-- " is the standard signature separator; news posts also use a line of dashes.
+_SIGNATURE_SEPARATOR = re.compile(r"^(?:-- ?|-{2,}[ \t]*)$", re.MULTILINE)
+# A separator further from the end is more likely a break between sections than a signature.
+MAX_SIGNATURE_LINES = 10
+
+
+def remove_header(text: str) -> str:
+    if not _HEADER_FIELD.match(text):
+        return text
+    _, blank_line, body = text.partition("\n\n")
+    return body if blank_line else text
+
+
+def remove_quoted_replies(text: str) -> str:
+    # The leading newline lets the first line match like the others.
+    text = _QUOTED_LINE.sub("", "\n" + text)[1:]
+    kept, resume = [], 0
+    for colon in _COLON_AT_LINE_END.finditer(text):
+        line_start = text.rfind("\n", 0, colon.start()) + 1
+        if line_start >= resume and _ATTRIBUTION_VERB.search(text, line_start, colon.start()):
+            kept.append(text[resume:line_start])
+            resume = colon.end() + 1
+    if not kept:
+        return text
+    kept.append(text[resume:])
+    return "".join(kept)
+
+
+def remove_signature(text: str) -> str:
+    # Only the last lines can hold a signature short enough to remove.
+    tail_start = len(text)
+    for _ in range(MAX_SIGNATURE_LINES + 1):
+        tail_start = text.rfind("\n", 0, tail_start)
+        if tail_start < 0:
+            break
+    separators = list(_SIGNATURE_SEPARATOR.finditer(text, max(tail_start, 0)))
+    return text[: separators[-1].start()] if separators else text
+
+
+def clean_message(text: str) -> str:
+    """The body of an e-mail or news message without header, quoted replies and signature."""
+    text = text.replace("\r\n", "\n")
+    return remove_signature(remove_quoted_replies(remove_header(text)))
