@@ -17,6 +17,7 @@ from ntm_glue.run_input import (
     PreparationSettings,
     RunInputError,
     RunSettings,
+    SweepSettings,
     TrainingSettings,
     merge_settings,
 )
@@ -39,8 +40,11 @@ class PipelineConfig:
     training_instance_count: int = 2
     training_volume_size_gb: int = 30
     training_max_runtime_seconds: int = 86_400
-    # NTM hyperparameter defaults, from the tutorial.
-    num_topics: int = 30
+    # NTM hyperparameter defaults, from the tutorial. Several num_topics are candidates to compare.
+    num_topics: tuple[int, ...] = (30,)
+    max_topic_candidates: int = 8
+    max_parallel_training: int = 2
+    topic_selection: str = "combined"
     mini_batch_size: int = 128
     epochs: int = 100
     num_patience_epochs: int = 5
@@ -60,6 +64,9 @@ class PipelineConfig:
     execution_timeout_hours: int = 72
     log_retention_days: int = 90
     notification_email: str = ""
+    # Endpoint alarms (only with deploy_endpoint): 5xx responses in 5 minutes, p90 model latency.
+    endpoint_5xx_alarm_count: int = 1
+    endpoint_latency_alarm_ms: int = 1000
 
     @property
     def endpoint_name(self) -> str:
@@ -85,11 +92,18 @@ class PipelineConfig:
             endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
             transform=Compute(self.transform_instance_type, self.transform_instance_count),
             preparation=PreparationSettings(),
+            # A number as the rule means: keep that many topics whatever the comparison says.
+            sweep=SweepSettings(
+                max_candidates=self.max_topic_candidates,
+                rule="fixed" if self.topic_selection.isdigit() else self.topic_selection,
+                fixed_num_topics=int(self.topic_selection) if self.topic_selection.isdigit() else None,
+            ),
         )
 
 
 _RUN_FIELD_TO_KEY = {
     "num_topics": "num_topics",
+    "selection": "topic_selection",
     "hyperparameters.mini_batch_size": "mini_batch_size",
     "hyperparameters.epochs": "epochs",
     "hyperparameters.num_patience_epochs": "num_patience_epochs",
@@ -111,7 +125,14 @@ def _to_bool(text: str) -> bool:
     raise ValueError
 
 
-_CONVERTERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "bool": _to_bool, "str": str}
+def _to_topics(text: str) -> tuple[int, ...]:
+    """`30`, `10,20,30` or `[10, 20, 30]` (the forms -c and cdk.json give)."""
+    return tuple(int(part) for part in text.strip("[] ").split(",") if part.strip())
+
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "int": int, "float": float, "bool": _to_bool, "str": str, "tuple[int, ...]": _to_topics,
+}
 
 
 def _convert(key: str, kind: str, value: Any) -> Any:
@@ -125,9 +146,14 @@ def _convert(key: str, kind: str, value: Any) -> Any:
             return value
         if kind in ("bool", "str") and isinstance(value, {"bool": bool, "str": str}[kind]):
             return value
+        if kind == "tuple[int, ...]" and isinstance(value, (int, list)) and not isinstance(value, bool):
+            values = value if isinstance(value, list) else [value]
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                return tuple(values)
     except ValueError:
         pass
-    allowed = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}[kind]
+    allowed = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
+               "tuple[int, ...]": "a number of topics or a list of them"}[kind]
     raise ConfigError(f"context key {key!r}: {value!r} is not {allowed}")
 
 
@@ -146,6 +172,10 @@ def _check_operational(config: PipelineConfig) -> None:
         ("endpoint_max_polls", 1, 1000),
         ("noncurrent_version_days", 1, 3650),
         ("execution_timeout_hours", 1, 8760),
+        ("max_topic_candidates", 1, 100),
+        ("max_parallel_training", 1, 100),
+        ("endpoint_5xx_alarm_count", 1, 1_000_000),
+        ("endpoint_latency_alarm_ms", 1, 600_000),
     ):
         value = getattr(config, key)
         if not low <= value <= high:

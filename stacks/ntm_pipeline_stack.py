@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -13,9 +13,12 @@ from stacks import nag
 from stacks.config import PipelineConfig
 from stacks.functions import GlueFunctions
 from stacks.images import ImageRegistry
+from stacks.monitoring import EndpointAlarms, PipelineMonitoring
+from stacks.notifications import RunNotifications
 from stacks.pipeline import PipelineFunctions, PipelineSettings, TopicPipeline
 from stacks.roles import SageMakerExecutionRole
-from stacks.storage import DATASETS_PREFIX, INCOMING_PREFIX, PipelineStorage
+from stacks.storage import DATASETS_PREFIX, INCOMING_PREFIX, RUNS_PREFIX, PipelineStorage
+from stacks.triggers import UploadTrigger
 
 
 class NtmPipelineStack(Stack):
@@ -26,13 +29,15 @@ class NtmPipelineStack(Stack):
                                   noncurrent_version_days=config.noncurrent_version_days)
         images = ImageRegistry(self, "Images")
         sagemaker = SageMakerExecutionRole(self, "SageMakerExecution", data=storage.data, images=images)
-        functions = self._functions(config, storage, retention)
+        glue = GlueFunctions(self, "Functions", log_retention=retention, retain_logs=config.retain_data)
+        functions = self._functions(glue, config, storage)
         self.pipeline = TopicPipeline(
             self, "Pipeline",
             settings=PipelineSettings(
                 name_prefix=config.name_prefix,
                 endpoint_name=config.endpoint_name,
                 processing_instance_type=config.processing_instance_type,
+                max_parallel_training=config.max_parallel_training,
                 execution_timeout=Duration.hours(config.execution_timeout_hours),
                 log_retention=retention,
                 retain_logs=config.retain_data,
@@ -41,19 +46,38 @@ class NtmPipelineStack(Stack):
             sagemaker_role=sagemaker.role,
             functions=functions,
         )
+        state_machine = self.pipeline.state_machine
+        trigger = UploadTrigger(self, "Triggers", functions=glue, bucket=storage.data, state_machine=state_machine,
+                                run_defaults=_run_defaults(config))
+        notifications = RunNotifications(self, "Notifications", functions=glue, state_machine=state_machine,
+                                         name_prefix=config.name_prefix, email=config.notification_email)
+        monitoring = PipelineMonitoring(
+            self, "Monitoring", name_prefix=config.name_prefix, state_machine=state_machine, topic=notifications.topic,
+            functions={"StartFromUpload": trigger.function, "NotifyRunFinished": notifications.function},
+            endpoint=EndpointAlarms(config.endpoint_name, config.endpoint_5xx_alarm_count,
+                                    config.endpoint_latency_alarm_ms) if config.deploy_endpoint else None,
+        )
         CfnOutput(self, "DataBucketName", value=storage.data.bucket_name,
                   description="Upload corpora under incoming/; runs write under runs/")
-        CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
+        CfnOutput(self, "UploadLocation", value=f"s3://{storage.data.bucket_name}/{INCOMING_PREFIX}",
+                  description="Upload a corpus file here (or a folder, then its _START marker) to start a run")
+        CfnOutput(self, "StateMachineArn", value=state_machine.state_machine_arn)
+        console = f"https://{Aws.REGION}.console.aws.amazon.com"
+        CfnOutput(self, "StateMachineConsoleUrl",
+                  value=f"{console}/states/home?region={Aws.REGION}#/statemachines/view/{state_machine.state_machine_arn}",
+                  description="Start a run from the console here (Start execution, JSON input)")
+        CfnOutput(self, "NotificationTopicArn", value=notifications.topic.topic_arn,
+                  description="One message per finished run, and the alarms; subscribe to it")
+        CfnOutput(self, "DashboardUrl",
+                  value=f"{console}/cloudwatch/home?region={Aws.REGION}#dashboards:name={monitoring.dashboard.dashboard_name}")
         CfnOutput(self, "SageMakerRoleArn", value=sagemaker.role.role_arn)
 
-    def _functions(self, config: PipelineConfig, storage: PipelineStorage,
-                   retention: logs.RetentionDays) -> PipelineFunctions:
-        glue = GlueFunctions(self, "Functions", log_retention=retention, retain_logs=config.retain_data)
+    def _functions(self, glue: GlueFunctions, config: PipelineConfig, storage: PipelineStorage) -> PipelineFunctions:
         resolve = glue.add(
             "ResolveRun", handler="resolve_run.handler",
             description="Validates an execution's input and names the run's jobs",
             environment={
-                "RUN_DEFAULTS": json.dumps(config.run_defaults().to_json(), separators=(",", ":")),
+                "RUN_DEFAULTS": _run_defaults(config),
                 "NAME_PREFIX": config.name_prefix,
                 "DATA_BUCKET": storage.data.bucket_name,
                 "ENDPOINT_NAME": config.endpoint_name,
@@ -74,7 +98,35 @@ class NtmPipelineStack(Stack):
             actions=["sagemaker:DescribeEndpoint"],
             resources=[self.format_arn(service="sagemaker", resource="endpoint", resource_name=config.endpoint_name)],
         ))
-        return PipelineFunctions(resolve_run=resolve, load_dataset=load_dataset, endpoint_status=endpoint_status)
+        training_metrics = glue.add("TrainingMetrics", handler="training_metrics.handler",
+                                    description="Reads a trained candidate's artifacts and validation loss",
+                                    environment={})
+        training_metrics.add_to_role_policy(iam.PolicyStatement(
+            actions=["sagemaker:DescribeTrainingJob"],
+            resources=[self.format_arn(service="sagemaker", resource="training-job",
+                                       resource_name=f"{config.name_prefix}-*")],
+        ))
+        nag.accept(training_metrics.role.node.find_child("DefaultPolicy"),
+                   f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/{config.name_prefix}-*]",
+                   "TrainingMetricsRole: describes the run's training jobs, named per run under this stack's prefix.")
+        collect = glue.add("CollectCandidates", handler="collect_candidates.handler",
+                           description="Records a run's num_topics candidates; fails the run if none trained",
+                           environment={})
+        storage.data.grant_put(collect, f"{RUNS_PREFIX}*")
+        read_choice = glue.add("ReadChoice", handler="read_choice.handler",
+                               description="Reads which num_topics candidate the comparison chose", environment={})
+        storage.data.grant_read(read_choice, f"{RUNS_PREFIX}*")
+        nag.accept_prefix_grants(collect.role.node.find_child("DefaultPolicy"), "CollectCandidatesRole", storage.data,
+                                 [RUNS_PREFIX], actions=("s3:Abort*",))
+        nag.accept_prefix_grants(read_choice.role.node.find_child("DefaultPolicy"), "ReadChoiceRole", storage.data,
+                                 [RUNS_PREFIX])
+        return PipelineFunctions(resolve_run=resolve, load_dataset=load_dataset, endpoint_status=endpoint_status,
+                                 training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice)
+
+
+def _run_defaults(config: PipelineConfig) -> str:
+    """The deployed defaults, for every Lambda that validates an execution input."""
+    return json.dumps(config.run_defaults().to_json(), separators=(",", ":"))
 
 
 def _retention_name(days: int) -> str:

@@ -20,6 +20,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ntm_glue.run_config import (
+    COMPARE_MODELS_DIR,
+    COMPARISON_IN_DIR,
+    COMPARISON_OUT_DIR,
     CORPUS_DIR,
     DATASET_OUT_DIR,
     PROCESSING_ROOT,
@@ -37,6 +40,13 @@ CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 RECORDIO = "application/x-recordio-protobuf"
 # The scikit-learn image may lack matplotlib: the report tries to add it, and without it (no
 # internet from the job) writes everything but the plots and says so.
+COMPARE_ENTRYPOINT = [
+    "sh", "-c",
+    "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
+    " || echo 'matplotlib could not be installed: the comparison will skip its plot';"
+    ' exec python3 -m training.compare "$@"',
+    "training.compare",
+]
 REPORT_ENTRYPOINT = [
     "sh", "-c",
     "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
@@ -51,6 +61,13 @@ class PipelineFunctions:
     resolve_run: lambda_.IFunction
     load_dataset: lambda_.IFunction
     endpoint_status: lambda_.IFunction
+    training_metrics: lambda_.IFunction
+    collect_candidates: lambda_.IFunction
+    read_choice: lambda_.IFunction
+
+    def all(self) -> list[lambda_.IFunction]:
+        return [self.resolve_run, self.load_dataset, self.endpoint_status, self.training_metrics,
+                self.collect_candidates, self.read_choice]
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,7 @@ class PipelineSettings:
     name_prefix: str
     endpoint_name: str
     processing_instance_type: str
+    max_parallel_training: int
     execution_timeout: Duration
     log_retention: logs.RetentionDays
     retain_logs: bool
@@ -121,7 +139,7 @@ class TopicPipeline(Construct):
             (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/{settings.name_prefix}-*]", "StateMachine role: endpoint configs are named per run; only this stack's name prefix."),
         ):
             nag.accept(policy, rule, reason)
-        for function in (functions.resolve_run, functions.load_dataset, functions.endpoint_status):
+        for function in functions.all():
             nag.accept(policy, f"IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
                        "StateMachine role: invoking any version of the pipeline's own function, as CDK's LambdaInvoke grants.")
 
@@ -204,11 +222,12 @@ class TopicPipeline(Construct):
         }
 
     def _train(self) -> sfn.CustomState:
-        return self._catch(task(self, "Train topic model", SageMakerCall("CreateTrainingJob", run_job=True), {
-            "TrainingJobName.$": "$.run.training.job_name",
+        """Train one candidate; runs inside the Map, whose item state is {"run", "candidate"}."""
+        return task(self, "Train topic model", SageMakerCall("CreateTrainingJob", run_job=True), {
+            "TrainingJobName.$": "$.candidate.job_name",
             "RoleArn": self._role_arn,
             "AlgorithmSpecification": {"TrainingImage": self._images.ntm_image, "TrainingInputMode": "File"},
-            "HyperParameters.$": "$.dataset.value.hyperparameters",
+            "HyperParameters.$": "$.candidate.hyperparameters",
             "InputDataConfig": [
                 # Each instance trains on its own share of the train files; the other channels go to all.
                 self._channel("train", "$.run.dataset.train_uri", "ShardedByS3Key"),
@@ -223,8 +242,64 @@ class TopicPipeline(Construct):
                 "VolumeSizeInGB.$": "$.run.training.volume_size_gb",
             },
             "StoppingCondition": {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"},
-        }, result_selector={"job_name.$": "$.TrainingJobName", "model_artifacts.$": "$.ModelArtifacts.S3ModelArtifacts"},
-            result_path="$.training", comment="Train NTM on the prepared dataset (train channel sharded across instances)"))
+        }, result_path=None, comment="Train NTM on the prepared dataset (train channel sharded across instances)")
+
+    def _train_candidates(self, functions: PipelineFunctions) -> sfn.Map:
+        """One training job per num_topics candidate, a few at a time; a failed one is recorded, not fatal."""
+        failed = sfn.Pass(self, "Candidate failed", parameters={
+            "num_topics.$": "$.candidate.num_topics", "job_name.$": "$.candidate.job_name", "status": "Failed",
+            "error.$": "$.failure.Error", "cause.$": "$.failure.Cause"})
+        train = self._train()
+        train.add_catch(failed, errors=["States.ALL"], result_path="$.failure")
+        metrics = tasks.LambdaInvoke(
+            self, "Read training metrics", lambda_function=functions.training_metrics,
+            payload=sfn.TaskInput.from_object({"candidate.$": "$.candidate"}),
+            result_selector={"value.$": "$.Payload"}, output_path="$.value",
+            comment="The candidate's model artifacts and final validation loss")
+        metrics.add_catch(failed, errors=["States.ALL"], result_path="$.failure")
+        candidates = sfn.Map(
+            self, "Train candidates", items_path="$.dataset.value.candidates",
+            item_selector={"run.$": "$.run", "candidate.$": "$$.Map.Item.Value"},
+            max_concurrency=self._settings.max_parallel_training, result_path="$.candidates",
+            comment="One NTM training job per num_topics candidate (one for a single number)")
+        candidates.item_processor(train.next(metrics))
+        return self._catch(candidates)
+
+    def _choose_candidate(self, functions: PipelineFunctions) -> sfn.IChainable:
+        """Fail if nothing trained; compare candidates when there are several; keep the chosen one as $.training."""
+        payload = {"run.$": "$.run", "candidates.$": "$.candidates"}
+        collect = self._lambda("Collect candidates", functions.collect_candidates, payload, "$.selection",
+                               "Fail when every candidate failed; record the candidates for the comparison and report")
+        read_choice = self._lambda("Read choice", functions.read_choice, payload, "$.selection",
+                                   "The candidate the comparison chose")
+        keep = sfn.Pass(self, "Keep chosen model", parameters={
+            "num_topics.$": "$.selection.value.chosen.num_topics",
+            "job_name.$": "$.selection.value.chosen.job_name",
+            "model_artifacts.$": "$.selection.value.chosen.model_artifacts",
+        }, result_path="$.training")
+        compare = self._compare()
+        compare.next(read_choice).next(keep)
+        collect.next(
+            sfn.Choice(self, "Several candidates?")
+            .when(sfn.Condition.boolean_equals("$.run.sweep.enabled", True), compare)
+            .otherwise(keep)
+        )
+        return sfn.Chain.custom(collect, [keep], keep)
+
+    def _compare(self) -> sfn.CustomState:
+        return self._catch(self._processing_job(
+            "Compare candidates", job_name="$.run.sweep.job_name", entrypoint=COMPARE_ENTRYPOINT,
+            arguments_path="$.run.sweep.arguments",
+            inputs=[
+                self._s3_input("models", "$.run.training.output_uri", COMPARE_MODELS_DIR),
+                self._s3_input("candidates", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
+                self._s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
+                self._s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
+            ],
+            outputs=[{"OutputName": "comparison", "S3Output": {"S3Uri.$": "$.run.sweep.comparison_uri",
+                                                                "LocalPath": COMPARISON_OUT_DIR, "S3UploadMode": "EndOfJob"}}],
+            comment="Validation loss, coherence and uniqueness of every candidate; pick one by the run's rule",
+        ))
 
     def _create_model(self) -> sfn.CustomState:
         return self._catch(task(self, "Create model", SageMakerCall("CreateModel"), {
@@ -315,6 +390,7 @@ class TopicPipeline(Construct):
                 self._s3_input("documents", "$.run.dataset.documents_uri", REPORT_DATASET_DIR),
                 self._s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
                 self._s3_input("topic-weights", "$.transform.output_uri", REPORT_TRANSFORM_DIR),
+                self._s3_input("comparison", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
             ],
             outputs=[{"OutputName": "report", "S3Output": {"S3Uri.$": "$.run.report.output_uri", "LocalPath": REPORT_OUT_DIR,
                                                             "S3UploadMode": "EndOfJob"}}],
@@ -330,13 +406,17 @@ class TopicPipeline(Construct):
                 "dataset.$": "$.run.dataset.uri",
                 "model_artifacts.$": "$.training.model_artifacts",
                 "model_name.$": "$.run.model.name",
+                "num_topics.$": "$.training.num_topics",
+                "comparison.$": "$.run.sweep.comparison_uri",
                 "transform.$": "$.transform.output_uri",
                 "report.$": "$.run.report.page_uri",
             },
             "endpoint.$": "$.run.deploy",
         }).next(sfn.Succeed(self, "Run succeeded"))
         transform.next(self._report()).next(summary)
-        self._load_state.next(self._train()).next(self._create_model()).next(
+        choose = self._choose_candidate(functions)
+        self._load_state.next(self._train_candidates(functions)).next(choose)
+        choose.next(self._create_model()).next(
             sfn.Choice(self, "Deploy endpoint?")
             .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
                   self._deploy(functions.endpoint_status, transform))

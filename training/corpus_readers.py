@@ -96,9 +96,11 @@ def _input_file(path: Path, name: str, label: str | None) -> InputFile:
 def _walk(folder: Path) -> Iterator[Path]:
     """Files under `folder` in a stable order, skipping hidden files and folders."""
     for root, folders, files in os.walk(folder):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        folders[:] = sorted(name for name in folders if not name.startswith((".", "_")))
         for name in sorted(files):
-            if not name.startswith("."):
+            # Hidden files and markers such as the upload trigger's `_START` (or Hadoop's `_SUCCESS`)
+            # are not documents.
+            if not name.startswith((".", "_")):
                 yield Path(root, name)
 
 

@@ -223,7 +223,20 @@ def write_document_topics(report: TopicReport, path: Path) -> None:
             writer.writerow([document.get("id", row), label, int(report.dominant[row])] + weights)
 
 
-def write_report(report: TopicReport, output: Path, parameters: dict) -> dict:
+def load_comparison(path: Path) -> report_render.Comparison:
+    """A sweep's comparison.json (from training.compare) and its plot beside it, if drawn."""
+    try:
+        document = json.loads(_require(path, "comparison").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ReportInputError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(document, dict) or not {"candidates", "chosen", "why"} <= set(document):
+        raise ReportInputError(f"{path} is not a comparison written by training.compare")
+    plot = path.parent / str(document.get("plot") or "")
+    return report_render.Comparison(document, plot.read_bytes() if document.get("plot") and plot.is_file() else None)
+
+
+def write_report(report: TopicReport, output: Path, parameters: dict,
+                 comparison: report_render.Comparison | None = None) -> dict:
     """Write every report file into `output`; returns the summary."""
     output.mkdir(parents=True, exist_ok=True)
     plots = report_render.render_plots(report)
@@ -232,7 +245,10 @@ def write_report(report: TopicReport, output: Path, parameters: dict) -> dict:
     (output / "topics.json").write_text(json.dumps(topics_document(report), indent=2), encoding="utf-8")
     write_document_topics(report, output / "document_topics.csv")
     summary = summary_document(report, plots)
-    (output / "report.html").write_text(report_render.html_page(report, plots, parameters, summary), encoding="utf-8")
+    if comparison is not None:
+        summary["num_topics_chosen_because"] = comparison.document["why"]
+    page = report_render.html_page(report, plots, parameters, summary, comparison)
+    (output / "report.html").write_text(page, encoding="utf-8")
     (output / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
 
@@ -310,7 +326,7 @@ def _load_parameters(value: str | None, scratch: Path) -> dict:
 
 
 def run(args: argparse.Namespace, scratch: Path) -> dict:
-    folders = {name: scratch / name for name in ("model", "dataset", "transform", "parameters", "output")}
+    folders = {name: scratch / name for name in ("model", "dataset", "transform", "parameters", "comparison", "output")}
     for folder in folders.values():
         folder.mkdir()
     inputs = load_run(
@@ -325,10 +341,15 @@ def run(args: argparse.Namespace, scratch: Path) -> dict:
         "top_words": args.top_words,
         **_load_parameters(args.run_parameters, folders["parameters"]),
     }
+    comparison = None
+    if args.comparison:
+        staged = _stage(args.comparison.rsplit("/", 1)[0] + "/" if args.comparison.startswith("s3://") else args.comparison,
+                        folders["comparison"])
+        comparison = load_comparison(staged / Path(args.comparison).name if staged.is_dir() else staged)
     report = analyse(inputs, args.top_words)
     to_s3 = args.output.startswith("s3://")
     output = folders["output"] if to_s3 else Path(args.output)
-    summary = write_report(report, output, parameters)
+    summary = write_report(report, output, parameters, comparison)
     if to_s3:
         _upload(output, args.output)
     return summary
@@ -342,6 +363,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", required=True, help="folder or s3:// prefix to write the report to")
     parser.add_argument("--top-words", type=int, default=10, help="words shown per topic (default 10)")
     parser.add_argument("--run-parameters", help="JSON object, or a JSON file, shown in the report")
+    parser.add_argument("--comparison", help="comparison.json of a num_topics sweep (training.compare), shown in the report")
     args = parser.parse_args(argv)
     if args.top_words < 2:
         parser.error("--top-words must be at least 2 (coherence needs word pairs)")

@@ -12,7 +12,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 from sklearn.manifold import TSNE
@@ -141,6 +141,7 @@ def render_plots(report: TopicReport) -> Plots:
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
+tr.chosen td { font-weight: bold; background: #eef6ee; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .scroll { overflow-x: auto; }
@@ -202,10 +203,43 @@ def _plots_section(plots: Plots) -> str:
     return f"<h2>Plots</h2>{figures}"
 
 
-def html_page(report: TopicReport, plots: Plots, parameters: dict, summary: dict) -> str:
-    """One self-contained page: headline numbers, run parameters, topics, plots, label overlap."""
+@dataclass(frozen=True)
+class Comparison:
+    """A num_topics sweep's comparison.json and its plot (None when it was not drawn)."""
+
+    document: dict
+    plot: Optional[bytes]
+
+
+def _number(value: Any, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _comparison_section(comparison: Comparison) -> str:
+    header = ("<tr><th>Topics</th><th>Status</th><th>Validation loss</th><th>Coherence (NPMI)</th>"
+              "<th>Uniqueness</th><th>Combined score</th><th>Rank</th></tr>")
+    chosen = comparison.document["chosen"]["num_topics"]
+    rows = "".join(
+        f"<tr{' class=chosen' if c['num_topics'] == chosen else ''}><td class=number>{c['num_topics']}</td>"
+        f"<td>{html.escape(str(c['status']))}</td><td class=number>{_number(c.get('validation_loss'))}</td>"
+        f"<td class=number>{_number(c.get('coherence'))}</td><td class=number>{_number(c.get('uniqueness'))}</td>"
+        f"<td class=number>{_number(c.get('combined_score'))}</td><td class=number>{c.get('rank') or ''}</td></tr>"
+        for c in comparison.document["candidates"]
+    )
+    figure = ("" if comparison.plot is None else
+              f"<figure><img alt='Measures against the number of topics' "
+              f"src='data:image/png;base64,{base64.b64encode(comparison.plot).decode()}'>"
+              f"<figcaption>Measures against the number of topics</figcaption></figure>")
+    return (f"<h2>Choosing the number of topics</h2><p>{html.escape(comparison.document['why'])} "
+            f"(rule: {html.escape(str(comparison.document.get('rule')))})</p><table>{header}{rows}</table>{figure}")
+
+
+def html_page(report: TopicReport, plots: Plots, parameters: dict, summary: dict,
+              comparison: Optional[Comparison] = None) -> str:
+    """One self-contained page: headline numbers, the num_topics choice, run parameters, topics, plots, labels."""
     sections = [
         "<h2>Summary</h2>" + _key_value_table(summary),
+        _comparison_section(comparison) if comparison is not None else "",
         "<h2>Run parameters</h2>" + _key_value_table(parameters),
         _topics_table(report),
         _plots_section(plots),

@@ -36,10 +36,10 @@ def training_inputs(manifest: dict[str, Any], run: dict[str, Any]) -> dict[str, 
     for split in SPLITS:
         if _count(manifest, split) < 1:
             raise DatasetError(f"manifest documents.{split}: the {split} split is empty")
-    hyperparameters = dict(run["training"]["hyperparameters"])
-    num_topics = int(hyperparameters["num_topics"])
-    if num_topics > vocabulary:
-        raise DatasetError(f"num_topics {num_topics} is larger than the dataset's vocabulary of {vocabulary} words")
+    candidates = run["training"]["candidates"]
+    too_many = [c["num_topics"] for c in candidates if c["num_topics"] > vocabulary]
+    if too_many:
+        raise DatasetError(f"num_topics {too_many[0]} is larger than the dataset's vocabulary of {vocabulary} words")
     shards = len(manifest.get("files", {}).get("train", []))
     instances = run["training"]["instance_count"]
     if shards < instances:
@@ -47,9 +47,12 @@ def training_inputs(manifest: dict[str, Any], run: dict[str, Any]) -> dict[str, 
             f"the dataset has {shards} train file(s) for {instances} training instances; "
             "with ShardedByS3Key an instance without a file gets no data (prepare with more --train-shards)"
         )
-    hyperparameters["feature_dim"] = str(vocabulary)
     return {
         "vocabulary_size": vocabulary,
         "documents": sum(_count(manifest, split) for split in SPLITS),
-        "hyperparameters": hyperparameters,
+        # One training job per candidate, each with the complete map CreateTrainingJob takes.
+        "candidates": [
+            dict(candidate, hyperparameters={**candidate["hyperparameters"], "feature_dim": str(vocabulary)})
+            for candidate in candidates
+        ],
     }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ntm_glue import hyperparameters
-from ntm_glue.run_input import RunRequest
+from ntm_glue.run_input import RunRequest, RunSettings
 
 # SageMaker job, model and endpoint names: 63 characters, letters, digits and inner hyphens.
 MAX_NAME = 63
@@ -27,6 +27,9 @@ REPORT_MODEL_DIR = f"{PROCESSING_ROOT}/input/model"
 REPORT_DATASET_DIR = f"{PROCESSING_ROOT}/input/dataset"
 REPORT_TRANSFORM_DIR = f"{PROCESSING_ROOT}/input/transform"
 REPORT_OUT_DIR = f"{PROCESSING_ROOT}/output/report"
+COMPARE_MODELS_DIR = f"{PROCESSING_ROOT}/input/models"
+COMPARISON_IN_DIR = f"{PROCESSING_ROOT}/input/comparison"
+COMPARISON_OUT_DIR = f"{PROCESSING_ROOT}/output/comparison"
 # ProcessingJob ContainerArguments items are at most 256 characters.
 MAX_ARGUMENT = 256
 
@@ -75,28 +78,41 @@ def _preparation_arguments(request: RunRequest, min_shards: int) -> list[str]:
         "--text-field", prep.text_field,
         "--id-field", prep.id_field,
         "--label-field", prep.label_field,
-        "--num-topics", str(request.settings.num_topics),
+        # The vocabulary must be larger than every candidate number of topics.
+        "--num-topics", str(max(request.settings.num_topics)),
     ]
     return arguments + (["--strip-headers"] if prep.strip_headers else [])
 
 
-def _report_arguments(run_id: str, settings: Any) -> list[str]:
+def _report_arguments(run_id: str, settings: RunSettings) -> list[str]:
     shown = {
         "run_id": run_id,
-        "num_topics": settings.num_topics,
+        "num_topics": list(settings.num_topics),
         "training": f"{settings.training.instance_count} x {settings.training.instance_type}",
         **{key: settings.hyperparameters[key] for key in ("epochs", "mini_batch_size") if key in settings.hyperparameters},
     }
     parameters = json.dumps(shown, separators=(",", ":"))
     if len(parameters) > MAX_ARGUMENT:
         parameters = json.dumps({"run_id": run_id[:200]})
-    return [
+    arguments = [
         "--model", f"{REPORT_MODEL_DIR}/model.tar.gz",
         "--dataset", REPORT_DATASET_DIR,
         "--transform-output", REPORT_TRANSFORM_DIR,
         "--output", REPORT_OUT_DIR,
         "--run-parameters", parameters,
     ]
+    return arguments + (["--comparison", f"{COMPARISON_IN_DIR}/comparison.json"] if len(settings.num_topics) > 1 else [])
+
+
+def _compare_arguments(settings: RunSettings) -> list[str]:
+    arguments = [
+        "--models", COMPARE_MODELS_DIR,
+        "--candidates", f"{COMPARISON_IN_DIR}/candidates.json",
+        "--dataset", REPORT_DATASET_DIR,
+        "--output", COMPARISON_OUT_DIR,
+        "--rule", settings.sweep.rule,
+    ]
+    return arguments + (["--fixed-num-topics", str(settings.sweep.fixed_num_topics)] if settings.sweep.rule == "fixed" else [])
 
 
 def build_run(request: RunRequest, execution_name: str, deployment: Deployment) -> dict[str, Any]:
@@ -109,7 +125,15 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
     def name(kind: str) -> str:
         return sagemaker_name(deployment.name_prefix, kind, run_id)
 
-    ntm_hyperparameters = {"num_topics": settings.num_topics, **settings.hyperparameters}
+    shared_hyperparameters = {key: hyperparameters.to_api_string(value) for key, value in settings.hyperparameters.items()}
+    candidates = [
+        {
+            "num_topics": k,
+            "job_name": name(f"train-k{k}"),
+            "hyperparameters": {"num_topics": str(k), **shared_hyperparameters},
+        }
+        for k in settings.num_topics
+    ]
     return {
         "run_id": run_id,
         "output_uri": output_uri,
@@ -130,13 +154,19 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "documents_uri": f"{dataset_uri}documents.jsonl",
         },
         "training": {
-            "job_name": name("train"),
+            "candidates": candidates,
             "instance_type": settings.training.instance_type,
             "instance_count": settings.training.instance_count,
             "volume_size_gb": settings.training.volume_size_gb,
             "max_runtime_seconds": settings.training.max_runtime_seconds,
             "output_uri": f"{output_uri}model/",
-            "hyperparameters": {key: hyperparameters.to_api_string(value) for key, value in ntm_hyperparameters.items()},
+        },
+        "sweep": {
+            "enabled": len(candidates) > 1,
+            "rule": settings.sweep.rule,
+            "job_name": name("compare"),
+            "comparison_uri": f"{output_uri}comparison/",
+            "arguments": _compare_arguments(settings),
         },
         "model": {"name": name("model")},
         "deploy": {

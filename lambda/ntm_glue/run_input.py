@@ -41,7 +41,7 @@ class PreparationSettings:
     vocab_size: int = 2000
     min_df: int = 2
     max_df: float = 0.95
-    min_tokens: int = 5
+    min_tokens: int = 10
     train_shards: int = 8
     validation_fraction: float = 0.1
     test_fraction: float = 0.1
@@ -52,15 +52,28 @@ class PreparationSettings:
     strip_headers: bool = False
 
 
+SELECTION_RULES = ("combined", "loss", "coherence", "fixed")
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """How a run with several num_topics candidates picks the one it carries forward."""
+
+    max_candidates: int = 8
+    rule: str = "combined"
+    fixed_num_topics: int | None = None
+
+
 @dataclass(frozen=True)
 class RunSettings:
-    num_topics: int
+    num_topics: tuple[int, ...]
     hyperparameters: dict[str, Any]
     training: TrainingSettings
     deploy_endpoint: bool
     endpoint: Compute
     transform: Compute
     preparation: PreparationSettings = field(default_factory=PreparationSettings)
+    sweep: SweepSettings = field(default_factory=SweepSettings)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -68,13 +81,14 @@ class RunSettings:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "RunSettings":
         return cls(
-            num_topics=data["num_topics"],
+            num_topics=tuple(data["num_topics"]),
             hyperparameters=dict(data["hyperparameters"]),
             training=TrainingSettings(**data["training"]),
             deploy_endpoint=data["deploy_endpoint"],
             endpoint=Compute(**data["endpoint"]),
             transform=Compute(**data["transform"]),
             preparation=PreparationSettings(**data["preparation"]),
+            sweep=SweepSettings(**data["sweep"]),
         )
 
 
@@ -170,12 +184,38 @@ def _merge_hyperparameters(base: dict[str, Any], given: Any) -> dict[str, Any]:
         raise RunInputError(f"hyperparameters.{error}") from None
 
 
-def merge_settings(defaults: RunSettings, overrides: dict[str, Any]) -> RunSettings:
-    """Merge the input's overrides over the defaults and check every resulting value."""
+def _merge_num_topics(given: Any, max_candidates: int) -> tuple[int, ...]:
+    """One number, or a list of candidates to compare: validated, duplicates removed, sorted."""
+    values = given if isinstance(given, (list, tuple)) else [given]
+    if not values:
+        raise RunInputError("num_topics: an empty list; give a number or a list of numbers")
     try:
-        num_topics = hyperparameters.validate("num_topics", overrides.get("num_topics", defaults.num_topics))
+        candidates = tuple(sorted({hyperparameters.validate("num_topics", value) for value in values}))
     except hyperparameters.HyperparameterError as error:
         raise RunInputError(str(error)) from None
+    if len(candidates) > max_candidates:
+        raise RunInputError(f"num_topics: {len(candidates)} candidates, at most {max_candidates} are allowed")
+    return candidates
+
+
+def _merge_selection(base: SweepSettings, given: Any, candidates: tuple[int, ...]) -> SweepSettings:
+    """`selection` is a rule name, or a number of topics to keep whatever the measures say."""
+    if given is None:
+        given = base.fixed_num_topics if base.rule == "fixed" else base.rule
+    if isinstance(given, int) and not isinstance(given, bool):
+        rule, fixed = "fixed", given
+    elif isinstance(given, str) and given in SELECTION_RULES and given != "fixed":
+        rule, fixed = given, None
+    else:
+        raise RunInputError(f"selection: {given!r} is not one of combined, loss, coherence, or a number of topics")
+    if rule == "fixed" and fixed not in candidates:
+        raise RunInputError(f"selection: {fixed} is not one of the num_topics candidates {list(candidates)}")
+    return SweepSettings(base.max_candidates, rule, fixed)
+
+
+def merge_settings(defaults: RunSettings, overrides: dict[str, Any]) -> RunSettings:
+    """Merge the input's overrides over the defaults and check every resulting value."""
+    num_topics = _merge_num_topics(overrides.get("num_topics", defaults.num_topics), defaults.sweep.max_candidates)
     deploy = _expect("deploy_endpoint", overrides.get("deploy_endpoint", defaults.deploy_endpoint), bool, "true or false")
     return RunSettings(
         num_topics=num_topics,
@@ -185,12 +225,13 @@ def merge_settings(defaults: RunSettings, overrides: dict[str, Any]) -> RunSetti
         endpoint=Compute(**_merge_compute("endpoint", defaults.endpoint, overrides.get("endpoint", {}), 10)),
         transform=Compute(**_merge_compute("transform", defaults.transform, overrides.get("transform", {}), 100)),
         preparation=_merge_preparation(defaults.preparation, overrides.get("preparation", {})),
+        sweep=_merge_selection(defaults.sweep, overrides.get("selection"), num_topics),
     )
 
 
 #: Top-level fields of the execution input, each explained in schema/execution-input.schema.json.
 INPUT_FIELDS = {
-    "corpus", "dataset", "run_name", "num_topics", "hyperparameters", "training",
+    "corpus", "dataset", "run_name", "num_topics", "selection", "hyperparameters", "training",
     "deploy_endpoint", "endpoint", "transform", "preparation", "source",
 }
 _RUN_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}$")
@@ -219,6 +260,8 @@ def parse_request(raw: Any, defaults: RunSettings, data_bucket: str) -> RunReque
     else:
         dataset = _s3_location("dataset", body["dataset"], data_bucket, ("datasets/", "incoming/"))
         dataset = dataset if dataset.endswith("/") else dataset + "/"
+    if "source" in body:
+        _expect("source", body["source"], dict, "an object (set by the upload trigger)")
     run_name = body.get("run_name")
     if run_name is not None and not (isinstance(run_name, str) and _RUN_NAME.match(run_name)):
         raise RunInputError("run_name: up to 40 letters, digits and hyphens, starting with a letter or digit")

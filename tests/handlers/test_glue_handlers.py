@@ -15,7 +15,7 @@ def test_resolve_run_from_console_input(resolve_env, context):
     run = resolve_run.handler({"input": {"dataset": "s3://data-bucket/datasets/news/", "num_topics": 12},
                                "execution": "console-1"}, context)
     assert run["run_id"] == "console-1"
-    assert run["training"]["hyperparameters"]["num_topics"] == "12"
+    assert run["training"]["candidates"][0]["hyperparameters"]["num_topics"] == "12"
     assert run["deploy"] | {"max_polls": 3, "poll_seconds": 10} == run["deploy"]
     json.dumps(run)  # Step Functions carries it as JSON
 
@@ -38,7 +38,7 @@ def test_load_dataset_reads_the_manifest(resolve_env, context):
         "format_version": 1, "vocabulary_size": 2000, "documents": {"train": 10, "validation": 2, "test": 2},
         "files": {"train": ["train/part-00000.pbr", "train/part-00001.pbr"]}}))
     inputs = load_dataset.handler({"run": _run(resolve_env, context)}, context)
-    assert inputs["hyperparameters"]["feature_dim"] == "2000"
+    assert inputs["candidates"][0]["hyperparameters"]["feature_dim"] == "2000"
     assert inputs["vocabulary_size"] == 2000
 
 

@@ -107,3 +107,14 @@ def state_machine_definition(template: dict[str, Any], **deployment: Any) -> dic
     (machine,) = machines
     rendered = Deployment(template, **deployment).resolve(machine["Properties"]["DefinitionString"])
     return json.loads(rendered)
+
+
+def all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state by name, those inside Map and Parallel states included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for inner in [state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])]:
+            if inner:
+                found.update(all_states(inner))
+    return found

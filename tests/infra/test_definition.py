@@ -19,7 +19,7 @@ from ntm_glue.run_config import Deployment, build_run
 from ntm_glue.run_input import parse_request
 from stacks.config import PipelineConfig
 from tests.infra.asl import apply_parameters
-from tests.infra.cfn import state_machine_definition
+from tests.infra.cfn import all_states, state_machine_definition
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "storagedata6bb23f4e"
@@ -34,18 +34,20 @@ def sample_state() -> dict[str, Any]:
     """The state a SageMaker task sees in a run with every stage enabled, built by the real Lambdas' code."""
     request = parse_request({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz"}, PipelineConfig().run_defaults(), BUCKET)
     run = build_run(request, "console-2026-11-25", Deployment("ntm", BUCKET, "ntm-topics"))
-    hyperparameters = dict(run["training"]["hyperparameters"], feature_dim="2000")
+    (candidate,) = run["training"]["candidates"]
+    candidate = dict(candidate, hyperparameters=dict(candidate["hyperparameters"], feature_dim="2000"))
     return {
         "run": run,
-        "dataset": {"value": {"vocabulary_size": 2000, "documents": 100, "hyperparameters": hyperparameters}},
-        "training": {"job_name": run["training"]["job_name"],
-                     "model_artifacts": f"{run['training']['output_uri']}{run['training']['job_name']}/output/model.tar.gz"},
+        "candidate": candidate,
+        "dataset": {"value": {"vocabulary_size": 2000, "documents": 100, "candidates": [candidate]}},
+        "training": {"job_name": candidate["job_name"], "num_topics": 30,
+                     "model_artifacts": f"{run['training']['output_uri']}{candidate['job_name']}/output/model.tar.gz"},
         "transform": {"job_name": run["transform"]["job_name"], "output_uri": run["transform"]["output_uri"]},
     }
 
 
 def sagemaker_tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: state for name, state in definition["States"].items()
+    return {name: state for name, state in all_states(definition).items()
             if state["Type"] == "Task" and ":states:::sagemaker:" in state["Resource"]}
 
 
@@ -72,7 +74,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     tasks = sagemaker_tasks(definition)
     assert {name for name in tasks} == {
         "Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
-        "Create endpoint", "Update endpoint", "Batch transform", "Report topics",
+        "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")
@@ -85,7 +87,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
 def test_the_validation_catches_a_number_hyperparameter(definition):
     model = botocore.session.get_session().get_service_model("sagemaker")
     state = sample_state()
-    state["dataset"]["value"]["hyperparameters"]["num_topics"] = 30
-    request = apply_parameters(definition["States"]["Train topic model"]["Parameters"], state)
+    state["candidate"]["hyperparameters"]["num_topics"] = 30
+    request = apply_parameters(all_states(definition)["Train topic model"]["Parameters"], state)
     report = ParamValidator().validate(request, model.operation_model("CreateTrainingJob").input_shape)
     assert report.has_errors() and "num_topics" in report.generate_report()

@@ -6,7 +6,7 @@ from importlib import resources
 import pytest
 
 from stacks.image_registries import REGISTRY_ACCOUNTS
-from tests.infra.cfn import Deployment, state_machine_definition
+from tests.infra.cfn import all_states, state_machine_definition
 
 
 def sdk_table(name: str, scope: str | None, version: str) -> dict[str, str]:
@@ -30,7 +30,7 @@ def test_rendered_image_uris_equal_the_sdk_retrieve(synthesized, region, suffix)
 
     definition = state_machine_definition(synthesized.template, region=region, url_suffix=suffix,
                                           partition="aws-cn" if region.startswith("cn-") else "aws")
-    training = definition["States"]["Train topic model"]["Parameters"]["AlgorithmSpecification"]["TrainingImage"]
+    training = all_states(definition)["Train topic model"]["Parameters"]["AlgorithmSpecification"]["TrainingImage"]
     processing = definition["States"]["Prepare corpus"]["Parameters"]["AppSpecification"]["ImageUri"]
     assert training == image_uris.retrieve("ntm", region)
     assert processing == image_uris.retrieve("sklearn", region, version="1.2-1")

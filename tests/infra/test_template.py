@@ -7,10 +7,10 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.cfn import state_machine_definition
+from tests.infra.cfn import all_states, state_machine_definition
 
-PAID_STAGES = ["Prepare corpus", "Train topic model", "Create model", "Create endpoint config", "Report topics",
-               "Create endpoint", "Update endpoint", "Batch transform"]
+PAID_STAGES = ["Prepare corpus", "Create model", "Create endpoint config", "Report topics",
+               "Create endpoint", "Update endpoint", "Batch transform", "Compare candidates"]
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,11 @@ def definition(synthesized) -> dict:
     return state_machine_definition(synthesized.template)
 
 
+@pytest.fixture(scope="module")
+def states(definition) -> dict:
+    return all_states(definition)
+
+
 def statements(synthesized, role_prefix: str) -> list[dict]:
     found = []
     for key, resource in synthesized.resources("AWS::IAM::Policy").items():
@@ -31,8 +36,8 @@ def statements(synthesized, role_prefix: str) -> list[dict]:
     return found
 
 
-def test_train_channel_is_sharded_and_the_others_replicated(definition):
-    channels = definition["States"]["Train topic model"]["Parameters"]["InputDataConfig"]
+def test_train_channel_is_sharded_and_the_others_replicated(states):
+    channels = states["Train topic model"]["Parameters"]["InputDataConfig"]
     distribution = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3DataDistributionType"] for c in channels}
     assert distribution == {"train": "ShardedByS3Key", "validation": "FullyReplicated",
                             "test": "FullyReplicated", "auxiliary": "FullyReplicated"}
@@ -40,15 +45,15 @@ def test_train_channel_is_sharded_and_the_others_replicated(definition):
     assert content["train"] == "application/x-recordio-protobuf" and content["auxiliary"] == "text/plain"
 
 
-def test_training_reads_instance_settings_and_string_hyperparameters_from_the_run(definition):
-    parameters = definition["States"]["Train topic model"]["Parameters"]
+def test_training_reads_instance_settings_and_string_hyperparameters_from_the_run(states):
+    parameters = states["Train topic model"]["Parameters"]
     assert parameters["ResourceConfig"] == {
         "InstanceType.$": "$.run.training.instance_type",
         "InstanceCount.$": "$.run.training.instance_count",
         "VolumeSizeInGB.$": "$.run.training.volume_size_gb",
     }
-    # The Load dataset Lambda builds this map; tests/unit checks every value in it is a string.
-    assert parameters["HyperParameters.$"] == "$.dataset.value.hyperparameters"
+    # The Load dataset Lambda builds this map per candidate; tests/unit checks every value is a string.
+    assert parameters["HyperParameters.$"] == "$.candidate.hyperparameters"
     assert parameters["StoppingCondition"] == {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"}
 
 
@@ -57,7 +62,7 @@ def test_deployed_defaults_are_the_tutorials(synthesized):
     defaults = json.loads(function["Properties"]["Environment"]["Variables"]["RUN_DEFAULTS"])
     assert defaults["training"]["instance_type"] == "ml.p3.2xlarge"
     assert defaults["training"]["instance_count"] == 2
-    assert defaults["num_topics"] == 30
+    assert defaults["num_topics"] == [30]
     assert defaults["hyperparameters"] == {"mini_batch_size": 128, "epochs": 100, "num_patience_epochs": 5, "tolerance": 0.001}
     assert defaults["endpoint"] == {"instance_type": "ml.m4.xlarge", "instance_count": 1}
     assert defaults["deploy_endpoint"] is True
@@ -138,9 +143,27 @@ def test_failure_state_keeps_error_and_cause(definition):
         "Comment": definition["States"]["Run failed"]["Comment"]}
 
 
-def test_run_jobs_wait_for_completion(definition):
-    for stage in ("Prepare corpus", "Train topic model", "Batch transform"):
-        assert definition["States"][stage]["Resource"].endswith(".sync"), stage
+def test_run_jobs_wait_for_completion(states):
+    for stage in ("Prepare corpus", "Train topic model", "Batch transform", "Report topics", "Compare candidates"):
+        assert states[stage]["Resource"].endswith(".sync"), stage
+
+
+def test_candidates_train_in_parallel_within_the_limit_and_fail_alone(definition, states):
+    sweep = definition["States"]["Train candidates"]
+    assert sweep["Type"] == "Map" and sweep["MaxConcurrency"] == 2
+    assert sweep["ItemsPath"] == "$.dataset.value.candidates"
+    for stage in ("Train topic model", "Read training metrics"):
+        (catch,) = states[stage]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "Candidate failed"
+    assert states["Candidate failed"]["Parameters"]["status"] == "Failed"
+    assert states["Train topic model"]["Retry"][0]["ErrorEquals"][0] == "SageMaker.AmazonSageMakerException"
+
+
+def test_only_the_chosen_model_goes_on(definition):
+    choice = definition["States"]["Several candidates?"]
+    assert choice["Choices"][0]["Next"] == "Compare candidates" and choice["Default"] == "Keep chosen model"
+    assert definition["States"]["Keep chosen model"]["ResultPath"] == "$.training"
+    assert definition["States"]["Keep chosen model"]["Next"] == "Create model"
 
 
 def test_endpoint_wait_is_a_bounded_loop(definition):

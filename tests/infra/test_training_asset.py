@@ -21,7 +21,7 @@ def test_asset_holds_only_the_training_package(synthesized):
     assert not list(staged.rglob("__pycache__"))
 
 
-@pytest.mark.parametrize("module", ["training.prepare", "training.report"])
+@pytest.mark.parametrize("module", ["training.prepare", "training.report", "training.compare"])
 def test_modules_run_from_the_zipped_asset(synthesized, tmp_path, module):
     archive = tmp_path / "code.zip"
     with zipfile.ZipFile(archive, "w") as zipped:

@@ -12,12 +12,19 @@ def manifest(**changes):
     return base | changes
 
 
-RUN = {"training": {"instance_count": 2, "hyperparameters": {"num_topics": "30", "epochs": "100"}}}
+RUN = {"training": {"instance_count": 2, "candidates": [
+    {"num_topics": 10, "job_name": "ntm-train-k10", "hyperparameters": {"num_topics": "10", "epochs": "100"}},
+    {"num_topics": 30, "job_name": "ntm-train-k30", "hyperparameters": {"num_topics": "30", "epochs": "100"}},
+]}}
 
 
-def test_feature_dim_comes_from_the_vocabulary():
+def test_feature_dim_comes_from_the_vocabulary_for_every_candidate():
     inputs = training_inputs(manifest(), RUN)
-    assert inputs["hyperparameters"] == {"num_topics": "30", "epochs": "100", "feature_dim": "500"}
+    assert [c["hyperparameters"] for c in inputs["candidates"]] == [
+        {"num_topics": "10", "epochs": "100", "feature_dim": "500"},
+        {"num_topics": "30", "epochs": "100", "feature_dim": "500"},
+    ]
+    assert [c["job_name"] for c in inputs["candidates"]] == ["ntm-train-k10", "ntm-train-k30"]
     assert inputs["documents"] == 100
 
 

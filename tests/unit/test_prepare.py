@@ -378,3 +378,14 @@ def test_label_counts_survive_in_documents_jsonl(corpus, tmp_path):
     _run([corpus], output)
     assert Counter(line["label"] for line in _document_lines(output)) == {"cars": 20, "food": 20, "space": 20}
     assert np.all([set(line) == {"id", "label", "split"} for line in _document_lines(output)])
+
+
+def test_markers_and_hidden_files_in_a_folder_are_not_documents(tmp_path):
+    from training.corpus_readers import discover
+
+    folder = tmp_path / "corpus"
+    (folder / "sports").mkdir(parents=True)
+    (folder / "sports" / "a.txt").write_text("a match report")
+    (folder / "_START").write_text("")
+    (folder / ".DS_Store").write_text("x")
+    assert [file.name for file in discover([str(folder)])] == ["sports/a.txt"]

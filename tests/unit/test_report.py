@@ -305,3 +305,32 @@ def test_a_missing_s3_input_is_reported(tmp_path, s3, capsys):
 
     assert code == 2
     assert "nothing found at s3://data/nothing/here" in capsys.readouterr().err
+
+
+def test_a_sweep_report_shows_the_comparison_and_why_the_number_won(tmp_path):
+    make_run(tmp_path)
+    comparison = {
+        "format_version": 1, "rule": "combined",
+        "candidates": [
+            {"num_topics": 4, "job_name": "k4", "status": "Trained", "validation_loss": 7.1, "coherence": 0.52,
+             "uniqueness": 1.0, "combined_score": 0.92, "rank": 1},
+            {"num_topics": 8, "job_name": "k8", "status": "Failed", "validation_loss": None, "coherence": None,
+             "uniqueness": None, "combined_score": None, "rank": None},
+        ],
+        "chosen": {"num_topics": 4, "job_name": "k4", "model_artifacts": "k4/output/model.tar.gz"},
+        "why": "4 topics had the best combined score (0.92)", "plot": None, "plot_skipped": "no matplotlib",
+    }
+    (tmp_path / "comparison.json").write_text(json.dumps(comparison))
+    assert main(arguments(tmp_path, tmp_path / "report", "--comparison", str(tmp_path / "comparison.json"))) == 0
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "Choosing the number of topics" in page and "4 topics had the best combined score (0.92)" in page
+    assert "<tr class=chosen><td class=number>4</td>" in page and "Failed" in page
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["num_topics_chosen_because"] == comparison["why"]
+
+
+def test_a_comparison_that_is_not_one_fails_clearly(tmp_path, capsys):
+    make_run(tmp_path)
+    (tmp_path / "comparison.json").write_text(json.dumps({"candidates": []}))
+    assert main(arguments(tmp_path, tmp_path / "report", "--comparison", str(tmp_path / "comparison.json"))) == 2
+    assert "is not a comparison written by training.compare" in capsys.readouterr().err

@@ -51,8 +51,32 @@ def test_a_prepared_dataset_run_skips_preparation():
 
 def test_hyperparameters_are_strings():
     run = run_for({"dataset": f"s3://{BUCKET}/datasets/news/", "hyperparameters": {"batch_norm": True}})
-    assert run["training"]["hyperparameters"]["batch_norm"] == "true"
-    assert all(isinstance(value, str) for value in run["training"]["hyperparameters"].values())
+    (candidate,) = run["training"]["candidates"]
+    assert candidate["hyperparameters"]["batch_norm"] == "true"
+    assert candidate["hyperparameters"]["num_topics"] == "30"
+    assert all(isinstance(value, str) for value in candidate["hyperparameters"].values())
+
+
+def test_one_training_job_per_candidate_and_a_comparison_only_for_several():
+    single = run_for({"dataset": f"s3://{BUCKET}/datasets/news/"})
+    assert single["sweep"]["enabled"] is False
+    assert "--comparison" not in single["report"]["arguments"]
+    sweep = run_for({"dataset": f"s3://{BUCKET}/datasets/news/", "num_topics": [10, 20, 30], "selection": "loss"}, "e7")
+    names = [c["job_name"] for c in sweep["training"]["candidates"]]
+    assert [c["num_topics"] for c in sweep["training"]["candidates"]] == [10, 20, 30]
+    assert len(set(names)) == 3 and all(NAME.match(n) for n in names)
+    assert [c["hyperparameters"]["num_topics"] for c in sweep["training"]["candidates"]] == ["10", "20", "30"]
+    assert sweep["sweep"]["enabled"] is True
+    assert sweep["sweep"]["comparison_uri"] == f"s3://{BUCKET}/runs/e7/comparison/"
+    arguments = sweep["sweep"]["arguments"]
+    assert arguments[arguments.index("--rule") + 1] == "loss"
+    assert "--comparison" in sweep["report"]["arguments"]
+
+
+def test_preparation_keeps_the_vocabulary_above_the_largest_candidate():
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/c", "num_topics": [10, 200]})
+    arguments = run["prepare"]["arguments"]
+    assert arguments[arguments.index("--num-topics") + 1] == "200"
 
 
 def test_never_fewer_train_shards_than_instances():

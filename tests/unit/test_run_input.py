@@ -25,7 +25,7 @@ def test_only_a_dataset_location_is_enough():
 def test_overrides_replace_only_what_they_name():
     settings = parse(num_topics=20, hyperparameters={"epochs": 10, "optimizer": "adam"},
                      training={"instance_type": "ml.c5.2xlarge"}).settings
-    assert settings.num_topics == 20
+    assert settings.num_topics == (20,)
     assert settings.hyperparameters == {"mini_batch_size": 128, "epochs": 10, "num_patience_epochs": 5,
                                         "tolerance": 0.001, "optimizer": "adam"}
     assert settings.training.instance_type == "ml.c5.2xlarge"
@@ -40,6 +40,11 @@ def test_numbers_typed_as_strings_are_accepted_for_hyperparameters():
     ({"num_topics": 1}, "num_topics"),
     ({"num_topics": 1001}, "num_topics"),
     ({"num_topics": True}, "num_topics"),
+    ({"num_topics": []}, "num_topics: an empty list"),
+    ({"num_topics": [10, 1]}, "num_topics"),
+    ({"num_topics": list(range(2, 20))}, "num_topics: 18 candidates, at most 8"),
+    ({"num_topics": [10, 20], "selection": 30}, "selection: 30 is not one of the num_topics candidates"),
+    ({"selection": "best"}, "selection"),
     ({"hyperparameters": {"epochs": 0}}, "hyperparameters.epochs"),
     ({"hyperparameters": {"learning_rate": 2}}, "hyperparameters.learning_rate"),
     ({"hyperparameters": {"optimizer": "lbfgs"}}, "hyperparameters.optimizer"),
@@ -87,3 +92,15 @@ def test_settings_round_trip_through_json():
 ])
 def test_api_strings(name, value, expected):
     assert hyperparameters.to_api_string(hyperparameters.validate(name, value)) == expected
+
+
+def test_a_list_of_candidates_is_deduplicated_and_sorted():
+    settings = parse(num_topics=[40, 10, "20", 10]).settings
+    assert settings.num_topics == (10, 20, 40)
+    assert settings.sweep.rule == "combined"
+
+
+@pytest.mark.parametrize("selection, rule, fixed", [("loss", "loss", None), ("coherence", "coherence", None), (20, "fixed", 20)])
+def test_selection_rule(selection, rule, fixed):
+    sweep = parse(num_topics=[10, 20], selection=selection).settings.sweep
+    assert (sweep.rule, sweep.fixed_num_topics, sweep.max_candidates) == (rule, fixed, 8)
