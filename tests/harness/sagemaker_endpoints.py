@@ -1,0 +1,127 @@
+"""Models, endpoint configurations and endpoints as SageMaker treats them, on top of moto's records.
+
+What moto lacks and is added here, for requests sent by a principal:
+- creating a model, endpoint configuration or endpoint whose name exists fails (moto overwrites);
+- a model's ExecutionRoleArn must exist and trust SageMaker; a config's models must exist;
+- an endpoint is Creating (or Updating) until described `polls` times, then takes the outcome the
+  scenario planned (default InService), so a DescribeEndpoint/Wait/Choice loop really loops;
+- UpdateEndpoint (not implemented by moto) switches the endpoint to the new configuration.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from tests.harness.gate import RequestGate, ServiceError
+from tests.harness.principals import Identities, Principal
+from tests.harness.sagemaker_jobs import SAGEMAKER_PRINCIPAL
+
+_IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+
+
+@dataclass(frozen=True)
+class EndpointPlan:
+    status: str = "InService"
+    failure_reason: str | None = None
+    polls: int | None = None  # describes that still see Creating/Updating; None: the harness default
+
+
+@dataclass
+class SageMakerEndpoints:
+    identities: Identities
+    backend: Callable[[], Any]  # moto's SageMakerModelBackend of the harness's account and region
+    service_client: Callable[[str], BaseClient]
+    polls: int
+    plans: dict[str, EndpointPlan] = field(default_factory=dict)
+    _pending: dict[str, int] = field(default_factory=dict, init=False)
+
+    def register(self, gate: RequestGate) -> None:
+        gate.intercept("sagemaker", "CreateModel", self._check_model)
+        gate.intercept("sagemaker", "CreateEndpointConfig", self._check_endpoint_config)
+        gate.intercept("sagemaker", "CreateEndpoint", self._check_endpoint)
+        gate.observe("sagemaker", "CreateEndpoint", self._transition("Creating"))
+        gate.intercept("sagemaker", "UpdateEndpoint", self._update_endpoint)
+        gate.intercept("sagemaker", "DescribeEndpoint", self._described)
+
+    def _exists(self, operation: str, **params: str) -> dict[str, Any] | None:
+        try:
+            return getattr(self.service_client("sagemaker"), operation)(**params)
+        except ClientError:
+            return None
+
+    def _arn(self, kind: str, name: str) -> str:
+        scope = self.identities
+        return f"arn:aws:sagemaker:{scope.region}:{scope.account}:{kind}/{name}"
+
+    def _check_model(self, _: Principal, params: dict[str, Any]) -> None:
+        if self._exists("describe_model", ModelName=params["ModelName"]):
+            raise ServiceError("ValidationException",
+                               f'Cannot create already existing model "{self._arn("model", params["ModelName"])}".')
+        role_arn = params.get("ExecutionRoleArn")
+        if role_arn and not self.identities.trusts(role_arn, SAGEMAKER_PRINCIPAL):
+            raise ServiceError("ValidationException", f"Could not assume role {role_arn}. Please ensure that the "
+                               f"role exists and allows principal '{SAGEMAKER_PRINCIPAL}' to assume the role.")
+
+    def _check_endpoint_config(self, _: Principal, params: dict[str, Any]) -> None:
+        name = params["EndpointConfigName"]
+        if self._exists("describe_endpoint_config", EndpointConfigName=name):
+            raise ServiceError("ValidationException", "Cannot create already existing endpoint configuration "
+                               f'"{self._arn("endpoint-config", name)}".')
+        for variant in params.get("ProductionVariants", []):
+            if not self._exists("describe_model", ModelName=variant["ModelName"]):
+                raise ServiceError("ValidationException",
+                                   f'Could not find model "{self._arn("model", variant["ModelName"])}".')
+
+    def _check_endpoint(self, _: Principal, params: dict[str, Any]) -> None:
+        name = params["EndpointName"]
+        if self._exists("describe_endpoint", EndpointName=name):
+            raise ServiceError("ValidationException",
+                               f'Cannot create already existing endpoint "{self._arn("endpoint", name)}".')
+
+    def _transition(self, status: str) -> Callable[[Principal, dict[str, Any], dict[str, Any]], None]:
+        def start(_: Principal, params: dict[str, Any], __: dict[str, Any]) -> None:
+            self._enter(params["EndpointName"], status)
+        return start
+
+    def _enter(self, name: str, status: str) -> None:
+        endpoint = self.backend().endpoints[name]
+        endpoint.endpoint_status = status
+        endpoint.failure_reason = None
+        endpoint.last_modified_time = datetime.datetime.now(datetime.timezone.utc)
+        plan = self.plans.get(name, EndpointPlan())
+        self._pending[name] = self.polls if plan.polls is None else plan.polls
+
+    def _described(self, _: Principal, params: dict[str, Any]) -> None:
+        name = params["EndpointName"]
+        if name not in self._pending:
+            return
+        if self._pending[name] > 0:
+            self._pending[name] -= 1
+            return
+        del self._pending[name]
+        plan = self.plans.get(name, EndpointPlan())
+        endpoint = self.backend().endpoints[name]
+        endpoint.endpoint_status = plan.status
+        endpoint.failure_reason = plan.failure_reason
+
+    def _update_endpoint(self, _: Principal, params: dict[str, Any]) -> dict[str, Any]:
+        name, config_name = params["EndpointName"], params["EndpointConfigName"]
+        endpoint = self.backend().endpoints.get(name)
+        if endpoint is None:
+            raise ServiceError("ValidationException", f'Could not find endpoint "{self._arn("endpoint", name)}".')
+        config = self._exists("describe_endpoint_config", EndpointConfigName=config_name)
+        if config is None:
+            raise ServiceError("ValidationException", "Could not find endpoint configuration "
+                               f'"{self._arn("endpoint-config", config_name)}".')
+        if endpoint.endpoint_status in _IN_PROGRESS:
+            raise ServiceError("ValidationException", f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        endpoint.endpoint_config_name = config_name
+        endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+        self._enter(name, "Updating")
+        return {"EndpointArn": endpoint.arn}

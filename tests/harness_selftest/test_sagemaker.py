@@ -1,0 +1,113 @@
+"""SageMaker as the harness emulates it: jobs that run code and fail, endpoints that update."""
+
+import copy
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.harness import Harness, JobFailed, ProcessingJobRun, TrainingJobRun
+from tests.harness_selftest import toy
+
+
+def test_a_failed_training_job_fails_the_state_with_its_reason(harness: Harness) -> None:
+    def diverge(run: TrainingJobRun) -> None:
+        assert run.channel("train") == {"datasets/toy/train/part-00000.pbr": b"records"}
+        raise JobFailed("AlgorithmError: loss diverged")
+    harness.hooks.training = diverge
+
+    result = harness.run_execution(toy.DEFINITION, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+
+    assert (result.status, result.error) == ("FAILED", "States.TaskFailed")
+    description = json.loads(result.cause)
+    assert (description["TrainingJobStatus"], description["FailureReason"]) == (
+        "Failed", "AlgorithmError: loss diverged")
+    [published] = result.state("NotifyFailure").requests
+    assert (published.operation, published.params["Message"]) == ("Publish", result.cause)
+    assert not [r for r in result.requests if r.operation in ("CreateModel", "CreateEndpoint")]
+
+
+def test_a_processing_job_runs_local_code_on_its_s3_inputs(harness: Harness) -> None:
+    seen = {}
+
+    def count_words(run: ProcessingJobRun) -> None:
+        corpus = run.local_path("/opt/ml/processing/input/corpus")
+        seen.update(inputs=run.inputs, arguments=run.arguments, environment=run.environment,
+                    files=sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*") if p.is_file()))
+        words = " ".join(p.read_text() for p in sorted(corpus.rglob("*.txt"))).split()
+        (run.outputs["dataset"] / "vocab").mkdir()
+        (run.outputs["dataset"] / "vocab" / "counts.json").write_text(json.dumps({w: words.count(w) for w in words}))
+    harness.hooks.processing = count_words
+
+    result = harness.run_execution(toy.PREPARE_DEFINITION, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+
+    assert result.status == "SUCCEEDED", result.report()
+    assert result.output == {"status": "Completed"}
+    assert seen["files"] == ["a.txt", "nested/b.txt"]
+    assert (seen["arguments"], seen["environment"]) == (["--min-count", "2"], {"RUN_ID": "r1"})
+    counts = harness.client("s3").get_object(Bucket=toy.BUCKET, Key="datasets/r1/vocab/counts.json")["Body"].read()
+    assert json.loads(counts) == {"topic": 2, "model": 2, "words": 1}
+
+
+def test_a_processing_job_whose_code_raises_fails_as_an_algorithm_error(harness: Harness) -> None:
+    def broken(run: ProcessingJobRun) -> None:
+        raise KeyError("text")
+    harness.hooks.processing = broken
+
+    result = harness.run_execution(toy.PREPARE_DEFINITION, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+
+    assert (result.status, result.error) == ("FAILED", "States.TaskFailed")
+    assert json.loads(result.cause)["FailureReason"] == "AlgorithmError: KeyError: 'text'"
+
+
+def test_an_existing_endpoint_is_updated_to_the_new_configuration(harness: Harness) -> None:
+    sagemaker = harness.client("sagemaker")
+    sagemaker.create_model(ModelName="toy-old", ExecutionRoleArn=toy.SAGEMAKER_ROLE,
+                           PrimaryContainer={"Image": toy.IMAGE})
+    sagemaker.create_endpoint_config(EndpointConfigName="toy-old", ProductionVariants=[
+        {"VariantName": "all", "ModelName": "toy-old", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+    sagemaker.create_endpoint(EndpointName=toy.ENDPOINT, EndpointConfigName="toy-old")
+    definition = toy.variant(toy.DEFINITION, "CreateEndpoint",
+                             Resource="arn:aws:states:::sagemaker:updateEndpoint")
+
+    result = harness.run_execution(definition, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+
+    assert result.status == "SUCCEEDED", result.report()
+    endpoint = sagemaker.describe_endpoint(EndpointName=toy.ENDPOINT)
+    assert (endpoint["EndpointConfigName"], endpoint["EndpointStatus"]) == ("toy-r1", "InService")
+    assert [run.output["endpoint"]["status"] for run in result.runs("DescribeEndpoint")] == ["Updating", "InService"]
+
+
+def test_a_transform_naming_a_missing_model_is_refused(harness: Harness) -> None:
+    transform = copy.deepcopy(toy.DEFINITION["States"]["Transform"])
+    del transform["Parameters"]["ModelName.$"], transform["Next"]
+    transform.update(End=True)
+    transform["Parameters"]["ModelName"] = "toy-none"
+
+    result = harness.run_execution({"StartAt": "Transform", "States": {"Transform": transform}},
+                                   {"run_id": "r1", "job_name": "toy-r1"}, name="r1", role_arn=toy.STATES_ROLE)
+
+    assert (result.status, result.error) == ("FAILED", "SageMaker.AmazonSageMakerException")
+    assert result.cause.startswith("Could not find model 'arn:aws:sagemaker:us-east-1:123456789012:model/toy-none'")
+    assert not harness.client("sagemaker").list_transform_jobs()["TransformJobSummaries"]
+
+
+def test_an_integration_step_functions_does_not_offer_is_refused_at_deployment(harness: Harness) -> None:
+    definition = toy.variant(toy.DEFINITION, "Model", Resource="arn:aws:states:::sagemaker:createModel.sync")
+
+    with pytest.raises(ClientError, match="sagemaker:createModel.sync is not supported"):
+        harness.deploy_state_machine(definition, toy.STATES_ROLE, "toy")
+
+
+def test_retry_intervals_are_virtual(harness: Harness) -> None:
+    retry = [{"ErrorEquals": ["SageMaker.AmazonSageMakerException"], "IntervalSeconds": 15, "MaxAttempts": 3,
+              "BackoffRate": 2.0}]
+    definition = toy.variant(toy.DEFINITION, "Model", Retry=retry,
+                             Parameters=dict(toy.DEFINITION["States"]["Model"]["Parameters"],
+                                             ExecutionRoleArn=f"arn:aws:iam::{toy.ACCOUNT}:role/missing"))
+
+    result = harness.run_execution(definition, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+
+    assert result.status == "FAILED"
+    assert [r.error_code for r in result.requests_to("sagemaker", "CreateModel")] == ["AccessDeniedException"] * 4
+    assert result.state("Model").paused_seconds == 15 + 30 + 60
