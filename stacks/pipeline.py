@@ -174,7 +174,7 @@ class TopicPipeline(Construct):
         return self._load_state
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
-                        inputs: list[dict], outputs: list[dict], comment: str) -> sfn.CustomState:
+                        inputs: list[dict], outputs: list[dict], result_path: str, comment: str) -> sfn.CustomState:
         code_input = {
             "InputName": "code",
             "S3Input": {"S3Uri": self.code.s3_object_url, "LocalPath": CODE_DIR,
@@ -195,7 +195,7 @@ class TopicPipeline(Construct):
             "ProcessingResources": {"ClusterConfig": {
                 "InstanceCount": 1, "InstanceType": self._settings.processing_instance_type, "VolumeSizeInGB": 30}},
             "StoppingCondition": {"MaxRuntimeInSeconds": 86_400},
-        }, result_path=None, comment=comment)
+        }, result_selector={"job_name.$": "$.ProcessingJobName"}, result_path=result_path, comment=comment)
 
     @staticmethod
     def _s3_input(name: str, uri_path: str, local_path: str) -> dict:
@@ -205,6 +205,7 @@ class TopicPipeline(Construct):
     def _prepare(self) -> sfn.CustomState:
         return self._catch(self._processing_job(
             "Prepare corpus", job_name="$.run.prepare.job_name", entrypoint=["python3", "-m", "training.prepare"],
+            result_path="$.prepared",
             arguments_path="$.run.prepare.arguments",
             inputs=[self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)],
             outputs=[{"OutputName": "dataset", "S3Output": {"S3Uri.$": "$.run.dataset.uri", "LocalPath": DATASET_OUT_DIR,
@@ -242,7 +243,8 @@ class TopicPipeline(Construct):
                 "VolumeSizeInGB.$": "$.run.training.volume_size_gb",
             },
             "StoppingCondition": {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"},
-        }, result_path=None, comment="Train NTM on the prepared dataset (train channel sharded across instances)")
+        }, result_selector={"job_name.$": "$.TrainingJobName"}, result_path="$.trained",
+            comment="Train NTM on the prepared dataset (train channel sharded across instances)")
 
     def _train_candidates(self, functions: PipelineFunctions) -> sfn.Map:
         """One training job per num_topics candidate, a few at a time; a failed one is recorded, not fatal."""
@@ -289,6 +291,7 @@ class TopicPipeline(Construct):
     def _compare(self) -> sfn.CustomState:
         return self._catch(self._processing_job(
             "Compare candidates", job_name="$.run.sweep.job_name", entrypoint=COMPARE_ENTRYPOINT,
+            result_path="$.compared",
             arguments_path="$.run.sweep.arguments",
             inputs=[
                 self._s3_input("models", "$.run.training.output_uri", COMPARE_MODELS_DIR),
@@ -306,7 +309,8 @@ class TopicPipeline(Construct):
             "ModelName.$": "$.run.model.name",
             "ExecutionRoleArn": self._role_arn,
             "PrimaryContainer": {"Image": self._images.ntm_image, "ModelDataUrl.$": "$.training.model_artifacts"},
-        }, result_path=None, comment="Register the trained artifacts as a model (used by the endpoint and the transform)"))
+        }, result_selector={"arn.$": "$.ModelArn"}, result_path="$.model",
+            comment="Register the trained artifacts as a model (used by the endpoint and the transform)"))
 
     def _deploy(self, endpoint_status: lambda_.IFunction, next_state: sfn.IChainable) -> sfn.IChainable:
         endpoint_config = self._catch(task(self, "Create endpoint config", SageMakerCall("CreateEndpointConfig"), {
@@ -317,13 +321,16 @@ class TopicPipeline(Construct):
                 "InstanceType.$": "$.run.deploy.instance_type",
                 "InitialInstanceCount.$": "$.run.deploy.instance_count",
             }],
-        }, result_path=None, comment="A new endpoint config per run, so the previous one stays for rollback"))
+        }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.endpoint_config",
+            comment="A new endpoint config per run, so the previous one stays for rollback"))
         endpoint_request = {"EndpointName.$": "$.run.deploy.endpoint_name",
                             "EndpointConfigName.$": "$.run.deploy.endpoint_config_name"}
         create = self._catch(task(self, "Create endpoint", SageMakerCall("CreateEndpoint"), endpoint_request,
-                                  result_path=None, comment="First run: create the endpoint"))
+                                  result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
+                                  comment="First run: create the endpoint"))
         update = self._catch(task(self, "Update endpoint", SageMakerCall("UpdateEndpoint"), endpoint_request,
-                                  result_path=None, comment="Later runs: switch the endpoint to the new config (no downtime)"))
+                                  result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
+                                  comment="Later runs: switch the endpoint to the new config (no downtime)"))
         check_payload = {"endpoint_name.$": "$.run.deploy.endpoint_name"}
         find = self._lambda("Find endpoint", endpoint_status, check_payload, "$.endpoint",
                             "Does the endpoint exist already?")
@@ -383,6 +390,7 @@ class TopicPipeline(Construct):
     def _report(self) -> sfn.CustomState:
         return self._catch(self._processing_job(
             "Report topics", job_name="$.run.report.job_name", entrypoint=REPORT_ENTRYPOINT,
+            result_path="$.reported",
             arguments_path="$.run.report.arguments",
             inputs=[
                 self._s3_input("model", "$.training.model_artifacts", REPORT_MODEL_DIR),

@@ -40,17 +40,20 @@ class SageMakerCall:
 
 
 def task(scope: Construct, state_id: str, call: SageMakerCall, parameters: dict[str, Any], *,
-         result_selector: dict[str, str] | None = None, result_path: str | None = None,
-         comment: str) -> sfn.CustomState:
+         result_selector: dict[str, str], result_path: str, comment: str) -> sfn.CustomState:
+    """A SageMaker task whose (selected) result lands under its own key, never over the run document.
+
+    Both are required: a CustomState cannot say `"ResultPath": null` (the value is dropped on the
+    way to JSON), and without a ResultPath the API's answer would replace the whole state.
+    """
     state: dict[str, Any] = {
         "Type": "Task",
         "Comment": comment,
         "Resource": call.resource,
         "Parameters": parameters,
+        "ResultSelector": result_selector,
         "ResultPath": result_path,
     }
-    if result_selector:
-        state["ResultSelector"] = result_selector
     custom = sfn.CustomState(scope, state_id, state_json=state)
     custom.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(15), max_attempts=4, backoff_rate=2.0)
     return custom

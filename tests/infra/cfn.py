@@ -52,13 +52,17 @@ class Deployment:
             "AWS::SNS::Topic": f"arn:{p}:sns:{r}:{a}:{logical_id}",
             "AWS::Logs::LogGroup": f"arn:{p}:logs:{r}:{a}:log-group:{logical_id}:*",
             "AWS::Events::Rule": f"arn:{p}:events:{r}:{a}:rule/{logical_id}",
+            "AWS::KMS::Key": f"arn:{p}:kms:{r}:{a}:key/{logical_id}",
+            "AWS::CloudWatch::Alarm": f"arn:{p}:cloudwatch:{r}:{a}:alarm:{logical_id}",
         }[kind]
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         if attribute == "Arn":
             return self.arn(logical_id)
-        if attribute == "Name":
-            return self.ref(logical_id)
+        if attribute in ("Name", "TopicName"):
+            # Physical names are the logical ids (lower-cased for buckets), whatever Ref returns.
+            kind = self.template["Resources"][logical_id]["Type"]
+            return logical_id.lower() if kind == "AWS::S3::Bucket" else logical_id
         raise KeyError(f"GetAtt {logical_id}.{attribute} is not rendered")
 
     def resolve(self, value: Any) -> Any:

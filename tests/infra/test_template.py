@@ -183,3 +183,10 @@ def test_deploy_is_skipped_when_the_run_says_so(definition):
 def test_preparation_is_skipped_for_a_prepared_dataset(definition):
     choice = definition["States"]["Corpus or prepared dataset?"]
     assert choice["Choices"][0]["Next"] == "Prepare corpus" and choice["Default"] == "Load dataset"
+
+
+def test_no_task_replaces_the_run_document(states):
+    """Every task puts its answer under a key of its own; without a ResultPath it would overwrite `$`."""
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            assert state.get("ResultPath", "$") != "$", name

@@ -1,0 +1,51 @@
+"""Write samples/sample-news.jsonl: a small, made-up corpus for `make dry-run` and the pipeline tests.
+
+Every sentence is generated here from word lists written for this project (no third-party text),
+so the file is free to ship. Four themes, each with its own words and some shared filler.
+
+    python samples/make_sample_corpus.py
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+THEMES = {
+    "space": "orbit rocket launch satellite planet telescope astronaut mission lunar galaxy comet crater "
+             "gravity spacecraft booster capsule nebula asteroid eclipse module".split(),
+    "cooking": "recipe oven flour butter garlic onion simmer roast sauce pepper dough bake skillet "
+               "vinegar basil noodle broth caramel whisk pastry".split(),
+    "football": "goal striker keeper penalty league referee midfield tackle corner season coach "
+                "stadium transfer derby header winger offside fixture trophy dribble".split(),
+    "computing": "compiler kernel server database memory processor cache network script debugger "
+                 "thread socket runtime library cluster packet terminal binary storage algorithm".split(),
+}
+FILLER = "the a of and to in is was for on with this that it as at by from new also more about".split()
+DOCUMENTS_PER_THEME = 60
+
+
+def document(rng: random.Random, theme: str) -> str:
+    words = []
+    for _ in range(rng.randint(4, 8)):
+        sentence = rng.sample(THEMES[theme], 4) + rng.sample(FILLER, 3)
+        rng.shuffle(sentence)
+        words.append(" ".join(sentence).capitalize() + ".")
+    return " ".join(words)
+
+
+def main() -> None:
+    rng = random.Random(20261125)
+    rows = [
+        {"id": f"{theme}-{number:03d}", "label": theme, "text": document(rng, theme)}
+        for theme in THEMES for number in range(DOCUMENTS_PER_THEME)
+    ]
+    rng.shuffle(rows)
+    target = Path(__file__).with_name("sample-news.jsonl")
+    target.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    print(f"wrote {len(rows)} documents to {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""The synthesized stack, "deployed" into the offline harness: roles with the template's policies,
+the Lambdas with their environment, the buckets, the topic and the state machine's definition
+exactly as synthesized (tokens resolved, nothing else changed).
+
+SageMaker jobs do what the real ones would do to S3, locally:
+- processing jobs run the entrypoint and arguments of their request, with the code taken from
+  the zipped `training` asset they were given (`python -m training.prepare`, `...report`,
+  `...compare`), on their downloaded inputs, like SageMaker local mode;
+- training writes a model.tar.gz in NTM's format whose decoder is fitted to the train channel
+  (scikit-learn NMF, a stand-in for NTM's learning, so that the topics in a report make sense);
+- batch transform answers each RecordIO input with one JSON line of topic weights per record.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from moto.events.models import EventPattern
+from scipy import sparse
+
+from tests.harness import (ExecutionResult, Harness, JobFailed, LambdaFunction, ProcessingJobRun, TrainingJobRun,
+                           TransformJobRun)
+from tests.infra.cfn import ACCOUNT, Deployment, state_machine_definition
+from tests.infra.synth import Synthesized
+from training import model_params, recordio
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class LocalStack:
+    harness: Harness
+    synthesized: Synthesized
+    deployment: Deployment
+    definition: dict[str, Any]
+    state_machine_arn: str
+    data_bucket: str
+    topic_arn: str
+    notifications_queue_url: str
+    functions: dict[str, str] = field(default_factory=dict)  # logical id prefix -> ARN
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return self.synthesized.resources(kind)
+
+    def function(self, prefix: str) -> str:
+        (arn,) = [arn for logical, arn in self.functions.items() if logical.startswith(prefix)]
+        return arn
+
+    def upload(self, key: str, body: bytes) -> dict[str, Any]:
+        """Put an object as a user would, and return the S3 EventBridge event AWS would emit for it."""
+        s3 = self.harness.client("s3")
+        response = s3.put_object(Bucket=self.data_bucket, Key=key, Body=body)
+        return object_created_event(self.data_bucket, key, len(body), response.get("VersionId"),
+                                    self.deployment.account, self.deployment.region)
+
+    def deliver(self, event: dict[str, Any]) -> list[Any]:
+        """EventBridge's part: every rule of the template whose pattern matches invokes its Lambda targets."""
+        results = []
+        for rule in self.resources("AWS::Events::Rule").values():
+            pattern = self.deployment.resolve(rule["Properties"]["EventPattern"])
+            if not EventPattern.load(json.dumps(pattern)).matches_event(event):
+                continue
+            for target in rule["Properties"]["Targets"]:
+                arn = self.deployment.resolve(target["Arn"])
+                if ":lambda:" in arn:
+                    results.append(self.harness.invoke_lambda(arn, event))
+        return results
+
+    def run(self, execution_input: dict[str, Any], name: str) -> ExecutionResult:
+        result = self.harness.wait_for(self.harness.start_execution(self.state_machine_arn, execution_input, name))
+        self.finish(result)
+        return result
+
+    def finish(self, result: ExecutionResult) -> None:
+        """Step Functions' status-change event for a finished execution, through the template's rules."""
+        description = self.harness.client("stepfunctions").describe_execution(executionArn=result.execution_arn)
+        detail = {key: description.get(key) for key in ("executionArn", "stateMachineArn", "name", "status",
+                                                        "input", "output", "error", "cause")}
+        detail["startDate"] = int(description["startDate"].timestamp() * 1000)
+        detail["stopDate"] = int(description["stopDate"].timestamp() * 1000) if description.get("stopDate") else None
+        self.deliver({
+            "version": "0", "id": "status-change", "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": self.deployment.account, "time": "2026-11-25T00:00:00Z",
+            "region": self.deployment.region, "resources": [result.execution_arn], "detail": detail,
+        })
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Messages published to the run-notification topic so far (via an SQS subscription)."""
+        sqs = self.harness.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.notifications_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(message["Body"]) for message in messages]
+
+    def object(self, uri: str) -> bytes:
+        bucket, key = uri[5:].split("/", 1)
+        return self.harness.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self.harness.client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.data_bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def object_created_event(bucket: str, key: str, size: int, version: str | None, account: str, region: str) -> dict:
+    return {
+        "version": "0", "id": f"event-{key}", "detail-type": "Object Created", "source": "aws.s3",
+        "account": account, "time": "2026-11-25T00:00:00Z", "region": region,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {"version": "0", "bucket": {"name": bucket},
+                   "object": {"key": key, "size": size, "etag": "0", "sequencer": "0062E99A88DC407460",
+                              **({"version-id": version} if version else {})},
+                   "request-id": "R", "requester": account, "reason": "PutObject"},
+    }
+
+
+def _policies_of(template: dict[str, Any], role_logical_id: str, deployment: Deployment) -> dict[str, Any]:
+    policies = {}
+    for logical, policy in template["Resources"].items():
+        if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role_logical_id} in policy["Properties"].get("Roles", []):
+            policies[logical] = deployment.resolve(policy["Properties"]["PolicyDocument"])
+    for inline in template["Resources"][role_logical_id]["Properties"].get("Policies", []):
+        policies[inline["PolicyName"]] = deployment.resolve(inline["PolicyDocument"])
+    return policies
+
+
+def _trusted_service(role: dict[str, Any]) -> str:
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    return statement["Principal"]["Service"]
+
+
+def _zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            archive.write(path, path.relative_to(folder))
+    return buffer.getvalue()
+
+
+def _upload_assets(harness: Harness, synthesized: Synthesized, deployment: Deployment) -> None:
+    """What `cdk deploy` publishes: file assets, zipped, in the bootstrap bucket."""
+    s3 = harness.client("s3")
+    manifest = json.loads((synthesized.outdir / f"{synthesized.stack_name}.assets.json").read_text())["files"]
+    for asset in manifest.values():
+        source = synthesized.outdir / asset["source"]["path"]
+        if asset["source"].get("packaging") != "zip":
+            continue
+        for destination in asset["destinations"].values():
+            bucket = deployment.resolve({"Fn::Sub": destination["bucketName"]})
+            if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+                s3.create_bucket(Bucket=bucket)
+            s3.put_object(Bucket=bucket, Key=destination["objectKey"], Body=_zip_folder(source))
+
+
+# -- SageMaker jobs, local ---------------------------------------------------------------------
+
+def run_processing_job(run: ProcessingJobRun) -> None:
+    """The container's entrypoint and arguments, with container paths mapped into the job's root."""
+    def local(value: str) -> str:
+        return str(run.local_path(value)) if value.startswith("/opt/ml/") else value
+
+    request = run.request["AppSpecification"]
+    command = [local(part) for part in request["ContainerEntrypoint"]] + [local(a) for a in run.arguments]
+    environment = {key: local(value) for key, value in run.environment.items()}
+    with tempfile.TemporaryDirectory() as home:
+        completed = subprocess.run(command, capture_output=True, text=True, cwd=run.root, env={
+            **environment, "PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": home,
+            # No package index here: the report's optional matplotlib install fails fast, as offline.
+            "PIP_NO_INDEX": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+    if completed.returncode != 0:
+        raise JobFailed(f"AlgorithmError: exit {completed.returncode}: {completed.stderr.strip()[-600:]}")
+
+
+def _channel_matrix(run: TrainingJobRun, channel: str) -> sparse.csr_matrix:
+    parts = [recordio.read_sparse(io.BytesIO(data)) for key, data in sorted(run.channel(channel).items())
+             if key.endswith(".pbr")]
+    return sparse.vstack(parts).tocsr()
+
+
+def fitted_model(run: TrainingJobRun) -> tuple[bytes, float]:
+    """A model.tar.gz in NTM's layout whose decoder holds topics fitted to the train channel, and
+    the model's loss on the validation channel (NMF reconstruction error per document)."""
+    from sklearn.decomposition import NMF
+
+    hyperparameters = run.request["HyperParameters"]
+    topics, vocabulary = int(hyperparameters["num_topics"]), int(hyperparameters["feature_dim"])
+    corpus = _channel_matrix(run, "train")
+    if corpus.shape[1] != vocabulary:
+        raise JobFailed(f"ClientError: feature_dim {vocabulary} does not match the data's {corpus.shape[1]} columns")
+    nmf = NMF(n_components=topics, init="nndsvda", max_iter=400, random_state=0).fit(corpus)
+    validation = _channel_matrix(run, "validation")
+    reconstruction = nmf.transform(validation) @ nmf.components_
+    loss = float(np.linalg.norm(validation.toarray() - reconstruction) ** 2 / validation.shape[0])
+    decoder = np.log(nmf.components_.T + 1e-3).astype(np.float32)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "model.tar.gz"
+        model_params.write_model_tarball(path, decoder, instances=int(run.request["ResourceConfig"]["InstanceCount"]))
+        return path.read_bytes(), loss
+
+
+def train_locally(harness: Harness) -> Callable[[TrainingJobRun], None]:
+    def train(run: TrainingJobRun) -> None:
+        model, loss = fitted_model(run)
+        run.write_model(model)
+        # NTM reports validation:total_loss in the job's final metrics; moto's job record has no
+        # way in through its API, so the metric is added to moto's own record of the job.
+        from moto.sagemaker.models import sagemaker_backends
+
+        job = sagemaker_backends[ACCOUNT][harness.region].training_jobs[run.request["TrainingJobName"]]
+        job.final_metric_data_list.append({"MetricName": "validation:total_loss", "Value": loss,
+                                           "Timestamp": job.creation_time})
+    return train
+
+
+def transform_with_model(harness: Harness) -> Callable[[TransformJobRun], None]:
+    """Topic weights per record from the model the transform names (its decoder's word affinities)."""
+    def transform(run: TransformJobRun) -> None:
+        model = harness.client("sagemaker").describe_model(ModelName=run.request["ModelName"])
+        bucket, key = model["PrimaryContainer"]["ModelDataUrl"][5:].split("/", 1)
+        tarball = harness.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        decoder = model_params.load_decoder(io.BytesIO(tarball))
+        affinity = np.exp(decoder - decoder.max(axis=0))
+        affinity /= affinity.sum(axis=0)
+        for relative_key, data in run.inputs().items():
+            scores = recordio.read_sparse(io.BytesIO(data)) @ affinity + 1e-9
+            weights = scores / scores.sum(axis=1, keepdims=True)
+            lines = "".join(json.dumps({"topic_weights": [round(float(w), 6) for w in row]}) + "\n" for row in weights)
+            run.write_output(relative_key, lines.encode())
+    return transform
+
+
+# -- deployment ---------------------------------------------------------------------------------
+
+def deploy(harness: Harness, synthesized: Synthesized, definition: dict[str, Any] | None = None,
+           mutate_policies: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None) -> LocalStack:
+    """Create everything the template declares that a run touches. `definition` and `mutate_policies`
+    exist for the mutation check only: they let it break the deployment on purpose."""
+    template = synthesized.template
+    deployment = Deployment(template)
+    for logical, role in synthesized.resources("AWS::IAM::Role").items():
+        policies = _policies_of(template, logical, deployment)
+        if mutate_policies:
+            policies = {name: mutate_policies(logical, document) for name, document in policies.items()}
+        harness.create_role(deployment.arn(logical), trusted_service=_trusted_service(role), policies=policies,
+                            managed_policy_arns=tuple(deployment.resolve(role["Properties"].get("ManagedPolicyArns", []))))
+    functions = {}
+    for logical, function in synthesized.resources("AWS::Lambda::Function").items():
+        properties = function["Properties"]
+        arn = deployment.arn(logical)
+        functions[logical] = arn
+        harness.add_lambda(LambdaFunction(
+            arn=arn, handler=properties["Handler"], role_arn=deployment.resolve(properties["Role"]),
+            environment=deployment.resolve(properties.get("Environment", {}).get("Variables", {}))))
+    s3 = harness.client("s3")
+    for logical in synthesized.resources("AWS::S3::Bucket"):
+        s3.create_bucket(Bucket=deployment.ref(logical))
+        s3.put_bucket_versioning(Bucket=deployment.ref(logical), VersioningConfiguration={"Status": "Enabled"})
+    _upload_assets(harness, synthesized, deployment)
+    (topic_logical,) = synthesized.resources("AWS::SNS::Topic")
+    topic_arn = harness.client("sns").create_topic(Name=topic_logical)["TopicArn"]
+    queue_url = harness.client("sqs").create_queue(QueueName="notifications")["QueueUrl"]
+    queue_arn = harness.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    harness.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    (machine_logical, machine), = synthesized.resources("AWS::StepFunctions::StateMachine").items()
+    rendered = definition or state_machine_definition(template)
+    arn = harness.deploy_state_machine(rendered, deployment.resolve(machine["Properties"]["RoleArn"]), machine_logical)
+    (data_logical,) = [k for k in synthesized.resources("AWS::S3::Bucket") if k.startswith("StorageData")]
+    harness.hooks.processing = run_processing_job
+    harness.hooks.training = train_locally(harness)
+    harness.hooks.transform = transform_with_model(harness)
+    return LocalStack(harness, synthesized, deployment, rendered, arn, deployment.ref(data_logical), topic_arn,
+                      queue_url, functions)
+

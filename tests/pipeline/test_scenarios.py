@@ -1,0 +1,176 @@
+"""The synthesized state machine, run end to end offline (tests/harness), one scenario a test.
+
+Every request of a run is validated against the AWS API model and checked against the IAM
+policies of the template, as the role that would send it; jobs run the project's real code.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.harness import JobFailed
+from tests.pipeline.conftest import SAMPLE_CORPUS
+from tests.pipeline.local_deployment import LocalStack
+
+ENDPOINT = "ntm-topics"
+ENDPOINT_STATES = {"Create endpoint config", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
+
+
+def upload_corpus(stack: LocalStack) -> str:
+    """Upload the sample corpus; return the ARN of the one execution the upload started."""
+    stack.deliver(stack.upload("incoming/sample-news.jsonl", SAMPLE_CORPUS.read_bytes()))
+    executions = stack.harness.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+    assert len(executions) == 1
+    return executions[0]["executionArn"]
+
+
+def sagemaker_operations(result) -> list[str]:
+    return [r.operation for r in result.requests if r.service == "sagemaker" and r.caller == "states"]
+
+
+def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
+    result = stack.harness.wait_for(upload_corpus(stack))
+    stack.finish(result)
+    assert result.status == "SUCCEEDED", result.report()
+    visited = [state.name for state in result.states]
+    for state in ("Prepare corpus", "Load dataset", "Train topic model", "Create model", "Create endpoint",
+                  "Check endpoint", "Batch transform", "Report topics", "Run succeeded"):
+        assert state in visited, state
+    assert "Update endpoint" not in visited
+    outputs = result.output["outputs"]
+    run_prefix = outputs["run"].split("/", 3)[3]
+    dataset_prefix = outputs["dataset"].split("/", 3)[3]
+    manifest = json.loads(stack.object(outputs["dataset"] + "manifest.json"))
+    assert manifest["documents"]["kept"] == 240
+    keys = stack.keys(run_prefix)
+    assert outputs["model_artifacts"].endswith("/output/model.tar.gz")
+    assert any(key.endswith(".pbr.out") for key in keys if "/transform/" in key)
+    report = stack.object(outputs["report"]).decode()
+    assert "Topic report: 30 topics, 240 documents" in report
+    assert json.loads(stack.object(outputs["run"] + "report/summary.json"))["documents"] == 240
+    assert stack.keys(dataset_prefix + "train/")
+    (message,) = stack.notifications()
+    assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
+
+
+def test_b_an_existing_endpoint_is_updated_not_recreated(stack):
+    first = stack.harness.wait_for(upload_corpus(stack))
+    assert first.status == "SUCCEEDED", first.report()
+    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12}, "second-run")
+    assert second.status == "SUCCEEDED", second.report()
+    operations = sagemaker_operations(second)
+    assert "UpdateEndpoint" in operations and "CreateEndpoint" not in operations
+    assert "CreateProcessingJob" in operations  # the report; preparation was skipped
+    assert "Prepare corpus" not in [state.name for state in second.states]
+    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == second.output["endpoint"]["endpoint_config_name"]
+
+
+def test_c_a_failed_training_job_fails_the_run_with_its_reason_and_notifies(stack):
+    def fail(run):
+        raise JobFailed("AlgorithmError: CUDA out of memory on algo-1")
+
+    stack.harness.hooks.training = fail
+    result = stack.harness.wait_for(upload_corpus(stack))
+    stack.finish(result)
+    assert result.status == "FAILED"
+    assert result.error == "AllCandidatesFailed"
+    assert "CUDA out of memory on algo-1" in result.cause
+    touched = set(sagemaker_operations(result))
+    assert not touched & {"CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint", "CreateTransformJob"}
+    (message,) = stack.notifications()
+    assert "failed" in message["Subject"] and "CUDA out of memory" in message["Message"]
+    assert 'in state "Collect candidates"' in message["Message"]
+
+
+def test_d_invalid_input_fails_at_resolve_before_any_sagemaker_request(stack):
+    result = stack.run({"dataset": f"s3://{stack.data_bucket}/datasets/x/", "training": {"instance_count": 0}}, "bad")
+    assert result.status == "FAILED"
+    assert result.error == "RunInputError" and "training.instance_count" in result.cause
+    assert [state.name for state in result.states] == ["Resolve run", "Run failed"]
+    assert not [r for r in result.requests if r.service == "sagemaker"]
+
+
+def test_e_an_endpoint_that_becomes_failed_fails_the_run_clearly(stack):
+    stack.harness.plan_endpoint(ENDPOINT, status="Failed", failure_reason="Image could not be pulled", polls=1)
+    result = stack.harness.wait_for(upload_corpus(stack))
+    assert result.status == "FAILED"
+    assert result.error == "EndpointFailed"
+    assert "Image could not be pulled" in result.cause and ENDPOINT in result.cause
+    assert "CreateTransformJob" not in sagemaker_operations(result)
+
+
+def test_f_a_repeated_upload_event_starts_one_execution(stack):
+    event = stack.upload("incoming/sample-news.jsonl", SAMPLE_CORPUS.read_bytes())
+    first, again = stack.deliver(event), stack.deliver(event)
+    assert first[0]["status"] == "started"
+    assert again[0]["execution_name"] == first[0]["execution_name"]
+    executions = stack.harness.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arn)
+    assert len(executions["executions"]) == 1
+
+
+def test_g_without_endpoint_deployment_the_deploy_states_are_skipped(stack):
+    put_corpus(stack)
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False},
+                       "no-endpoint")
+    assert result.status == "SUCCEEDED", result.report()
+    assert not ENDPOINT_STATES & {state.name for state in result.states}
+    assert "Batch transform" in [state.name for state in result.states]
+
+
+def put_corpus(stack: LocalStack) -> None:
+    """The sample corpus in place, without an upload event (for runs started from the console)."""
+    stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/sample-news.jsonl",
+                                          Body=SAMPLE_CORPUS.read_bytes())
+
+
+def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack):
+    put_corpus(stack)
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4, 6]},
+                       "sweep")
+    assert result.status == "SUCCEEDED", result.report()
+    operations = sagemaker_operations(result)
+    assert operations.count("CreateTrainingJob") == 3
+    assert operations.count("CreateModel") == 1 and operations.count("CreateEndpoint") == 1
+    assert operations.count("CreateTransformJob") == 1
+    comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
+    assert sorted(c["num_topics"] for c in comparison["candidates"]) == [3, 4, 6]
+    chosen = result.output["outputs"]["num_topics"]
+    assert chosen == comparison["chosen"]["num_topics"]
+    report = stack.object(result.output["outputs"]["report"]).decode()
+    assert "Choosing the number of topics" in report and comparison["why"] in report.replace("&#x27;", "'")
+    (message,) = stack.notifications()
+    assert f"{chosen}" in message["Message"] and "Number of topics" in message["Message"]
+
+
+def test_one_failing_candidate_does_not_sink_the_sweep(stack):
+    fit = stack.harness.hooks.training
+
+    def fail_four(run):
+        if run.request["HyperParameters"]["num_topics"] == "4":
+            raise JobFailed("AlgorithmError: diverged")
+        fit(run)
+
+    stack.harness.hooks.training = fail_four
+    put_corpus(stack)
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4]},
+                       "sweep-one-fails")
+    assert result.status == "SUCCEEDED", result.report()
+    comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
+    status = {c["num_topics"]: c["status"] for c in comparison["candidates"]}
+    assert status == {3: "Trained", 4: "Failed"}
+    assert result.output["outputs"]["num_topics"] == 3
+
+
+@pytest.mark.parametrize("rule", ["loss"])
+def test_the_selection_rule_travels_to_the_comparison(stack, rule):
+    put_corpus(stack)
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 5],
+                        "selection": rule, "deploy_endpoint": False}, "sweep-rule")
+    assert result.status == "SUCCEEDED", result.report()
+    comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
+    assert comparison["rule"] == rule
+    losses = {c["num_topics"]: c["validation_loss"] for c in comparison["candidates"]}
+    assert result.output["outputs"]["num_topics"] == min(losses, key=losses.get)
