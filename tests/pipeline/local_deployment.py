@@ -55,6 +55,20 @@ class LocalStack:
         (arn,) = [arn for logical, arn in self.functions.items() if logical.startswith(prefix)]
         return arn
 
+    def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/") -> str:
+        """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI."""
+        from training import prepare
+
+        s3 = self.harness.client("s3")
+        with tempfile.TemporaryDirectory() as scratch:
+            output = Path(scratch) / "dataset"
+            assert prepare.main(["--input", str(corpus), "--output", str(output), "--min-train-shards", "2"]) == 0
+            for path in sorted(output.rglob("*")):
+                if path.is_file():
+                    s3.put_object(Bucket=self.data_bucket, Key=prefix + path.relative_to(output).as_posix(),
+                                  Body=path.read_bytes())
+        return f"s3://{self.data_bucket}/{prefix}"
+
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         """Put an object as a user would, and return the S3 EventBridge event AWS would emit for it."""
         s3 = self.harness.client("s3")
@@ -204,8 +218,27 @@ def fitted_model(run: TrainingJobRun) -> tuple[bytes, float]:
         return path.read_bytes(), loss
 
 
+NTM_CHANNELS = {"train", "validation", "test", "auxiliary"}
+
+
+def check_ntm_channels(request: dict[str, Any]) -> None:
+    """What NTM itself refuses at start-up (FACTS §2): unknown channels, a missing train channel,
+    optional channels not FullyReplicated, an auxiliary channel that is not text/plain."""
+    channels = {c["ChannelName"]: c for c in request["InputDataConfig"]}
+    unknown = sorted(set(channels) - NTM_CHANNELS)
+    if unknown or "train" not in channels:
+        raise JobFailed(f"ClientError: channels {sorted(channels)}: NTM takes train (required), validation, test, auxiliary")
+    for name, channel in channels.items():
+        distribution = channel["DataSource"]["S3DataSource"].get("S3DataDistributionType", "FullyReplicated")
+        if name != "train" and distribution != "FullyReplicated":
+            raise JobFailed(f"ClientError: channel {name} must be FullyReplicated, not {distribution}")
+    if "auxiliary" in channels and channels["auxiliary"].get("ContentType") != "text/plain":
+        raise JobFailed("ClientError: the auxiliary channel's ContentType must be text/plain")
+
+
 def train_locally(harness: Harness) -> Callable[[TrainingJobRun], None]:
     def train(run: TrainingJobRun) -> None:
+        check_ntm_channels(run.request)
         model, loss = fitted_model(run)
         run.write_model(model)
         # NTM reports validation:total_loss in the job's final metrics; moto's job record has no
