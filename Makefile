@@ -15,9 +15,10 @@ export AWS_EC2_METADATA_DISABLED := true
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install synth test test-fast update-snapshots diff deploy destroy bench clean
+.PHONY: help install synth dry-run test update-snapshots diff deploy destroy bench clean
 
 help:
+	@echo "make dry-run           run the whole pipeline offline on the sample corpus, state by state"
 	@echo "make synth             write the CloudFormation templates to cdk.out/ (offline, no credentials)"
 	@echo "make test              run every test (unit, handlers, infrastructure, pipeline)"
 	@echo "make update-snapshots  rewrite the template snapshots after an intended change"
@@ -39,6 +40,9 @@ install: $(PY_STAMP) $(NODE_STAMP)
 
 synth: install
 	$(CDK) synth --quiet --no-notices
+
+dry-run: install
+	$(PY) scripts/dry_run.py
 
 test: install
 	$(PY) -m pytest -n 2 -q

@@ -1,0 +1,105 @@
+"""`make dry-run`: deploy the synthesized stack into the offline harness, upload the sample corpus,
+and watch the run the upload starts, state by state, with every AWS request it makes.
+
+Nothing leaves this machine: AWS is moto, SageMaker jobs run the project's code locally (see
+tests/pipeline/local_deployment.py). The run's outputs are copied to out/dry-run/ at the end.
+
+    python scripts/dry_run.py [--corpus samples/sample-news.jsonl] [--num-topics 4 6 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.update({"AWS_ACCESS_KEY_ID": "dry-run", "AWS_SECRET_ACCESS_KEY": "dry-run", "AWS_DEFAULT_REGION": "us-east-1",
+                   "AWS_EC2_METADATA_DISABLED": "true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                   "POWERTOOLS_LOG_LEVEL": "WARNING"})
+
+from tests.harness import Harness, Progress  # noqa: E402  (after the environment above)
+from tests.infra.synth import synthesize  # noqa: E402
+from tests.pipeline.local_deployment import deploy  # noqa: E402
+
+
+class Printer:
+    """States as they are entered and left, and their requests; a request repeated back to back
+    (a job downloading its input objects one by one) is printed once with a count."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.repeated: tuple[str, int] | None = None
+
+    def _flush(self) -> None:
+        if self.repeated:
+            line, count = self.repeated
+            print(line + (f"  x{count}" if count > 1 else ""), flush=True)
+            self.repeated = None
+
+    def __call__(self, event: Progress) -> None:
+        clock = f"{time.monotonic() - self.started:6.1f}s"
+        if event.kind == "request" and event.record is not None:
+            line = f"          {event.record}"
+            if self.repeated and self.repeated[0] == line:
+                self.repeated = (line, self.repeated[1] + 1)
+                return
+            self._flush()
+            self.repeated = (line, 1)
+            return
+        self._flush()
+        if event.kind == "state-entered":
+            print(f"{clock}  > {event.state}", flush=True)
+        elif event.kind == "state-exited":
+            print(f"{clock}  < {event.state} ({event.seconds:.2f} s)", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=REPO / "samples" / "sample-news.jsonl")
+    parser.add_argument("--num-topics", type=int, nargs="+", default=[4],
+                        help="one number, or several to see a sweep (default 4: the sample has four themes)")
+    parser.add_argument("--output", type=Path, default=REPO / "out" / "dry-run")
+    args = parser.parse_args()
+
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory() as scratch:
+        print("synthesizing the app (cdk.json context, cdk-nag on) ...", flush=True)
+        synthesized = synthesize(Path(scratch) / "cdk.out")
+        with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=300, on_progress=Printer()) as harness:
+            stack = deploy(harness, synthesized)
+            name = args.corpus.name
+            harness.client("s3").put_object(Bucket=stack.data_bucket, Key=f"incoming/{name.rsplit('.', 1)[0]}.run.json",
+                                            Body=json.dumps({"num_topics": args.num_topics}).encode())
+            print(f"uploading {args.corpus} to s3://{stack.data_bucket}/incoming/{name}", flush=True)
+            started = stack.deliver(stack.upload(f"incoming/{name}", args.corpus.read_bytes()))
+            print(f"upload trigger: {started[0]['message']}", flush=True)
+            result = harness.wait_for(started[0]["execution_arn"])
+            stack.finish(result)
+            print(f"\nrun {result.status} in {time.monotonic() - began:.1f} s (wall clock, synth included)")
+            if result.status != "SUCCEEDED":
+                print(f"error: {result.error}\ncause: {result.cause}")
+                return 1
+            outputs = result.output["outputs"]
+            print("\nwhere the outputs are (in the emulated data bucket):")
+            for key, value in outputs.items():
+                print(f"  {key:<16} {value}")
+            run_prefix = outputs["run"].split("/", 3)[3]
+            args.output.mkdir(parents=True, exist_ok=True)
+            for key in stack.keys(run_prefix + "report/") + stack.keys(run_prefix + "comparison/"):
+                target = args.output / key[len(run_prefix):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(stack.object(f"s3://{stack.data_bucket}/{key}"))
+            for message in stack.notifications():
+                print(f"\nnotification: {message['Subject']}\n{message['Message']}")
+            print(f"copied the report to {args.output / 'report' / 'report.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
