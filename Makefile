@@ -60,7 +60,7 @@ destroy: install
 	$(CDK) destroy --no-notices
 
 bench: install
-	$(PY) bench/prepare.py
+	$(PY) bench/prepare.py --label-field group --repetitions 5
 
 clean:
 	rm -rf cdk.out .pytest_cache
