@@ -64,6 +64,8 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=REPO / "samples" / "sample-news.jsonl")
     parser.add_argument("--num-topics", type=int, nargs="+", default=[4],
                         help="one number, or several to see a sweep (default 4: the sample has four themes)")
+    parser.add_argument("--settings", type=json.loads, default={},
+                        help='more per-upload settings, as JSON, e.g. \'{"preparation": {"label_field": "group"}}\'')
     parser.add_argument("--output", type=Path, default=REPO / "out" / "dry-run")
     args = parser.parse_args()
 
@@ -74,8 +76,9 @@ def main() -> int:
         with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=300, on_progress=Printer()) as harness:
             stack = deploy(harness, synthesized)
             name = args.corpus.name
-            harness.client("s3").put_object(Bucket=stack.data_bucket, Key=f"incoming/{name.rsplit('.', 1)[0]}.run.json",
-                                            Body=json.dumps({"num_topics": args.num_topics}).encode())
+            settings_key = f"incoming/{name.split('.', 1)[0]}.run.json"
+            harness.client("s3").put_object(Bucket=stack.data_bucket, Key=settings_key,
+                                            Body=json.dumps({**args.settings, "num_topics": args.num_topics}).encode())
             print(f"uploading {args.corpus} to s3://{stack.data_bucket}/incoming/{name}", flush=True)
             started = stack.deliver(stack.upload(f"incoming/{name}", args.corpus.read_bytes()))
             print(f"upload trigger: {started[0]['message']}", flush=True)
