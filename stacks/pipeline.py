@@ -38,22 +38,22 @@ from stacks.sagemaker_tasks import SageMakerCall, SageMakerPermissions, task
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 RECORDIO = "application/x-recordio-protobuf"
-# The scikit-learn image may lack matplotlib: the report tries to add it, and without it (no
-# internet from the job) writes everything but the plots and says so.
-COMPARE_ENTRYPOINT = [
-    "sh", "-c",
-    "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
-    " || echo 'matplotlib could not be installed: the comparison will skip its plot';"
-    ' exec python3 -m training.compare "$@"',
-    "training.compare",
-]
-REPORT_ENTRYPOINT = [
-    "sh", "-c",
-    "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
-    " || echo 'matplotlib could not be installed: the report will skip its plots';"
-    ' exec python3 -m training.report "$@"',
-    "training.report",
-]
+
+
+def plotting_entrypoint(module: str, plots: str) -> list[str]:
+    """The scikit-learn image may lack matplotlib: try to add it; without it (no internet from the
+    job) the module writes everything but its plots and says so."""
+    return [
+        "sh", "-c",
+        "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
+        f" || echo 'matplotlib could not be installed: {plots} will be skipped';"
+        f' exec python3 -m {module} "$@"',
+        module,
+    ]
+
+
+COMPARE_ENTRYPOINT = plotting_entrypoint("training.compare", "the comparison plot")
+REPORT_ENTRYPOINT = plotting_entrypoint("training.report", "the report plots")
 
 
 @dataclass(frozen=True)
