@@ -100,8 +100,7 @@ class TopicPipeline(Construct):
         self._role_arn = sagemaker_role.role_arn
         self.code = training_code_asset(self)
         self.code.grant_read(sagemaker_role)
-        self._failed = sfn.Fail(self, "Run failed", error_path="$.failure.Error", cause_path="$.failure.Cause",
-                                comment="Every caught error ends here with the error and cause of the state that failed")
+        self._failed = self._failure_states()
 
         definition = (
             self._resolve(functions.resolve_run)
@@ -144,6 +143,22 @@ class TopicPipeline(Construct):
                        "StateMachine role: invoking any version of the pipeline's own function, as CDK's LambdaInvoke grants.")
 
     # -- states -----------------------------------------------------------------------------
+
+    def _failure_states(self) -> sfn.Choice:
+        """Where every caught error goes: the run fails with the error and cause of the state at fault.
+
+        A Fail state may not raise a name starting with "States." (the ASL reserves them), so
+        Step Functions' own errors (a failed job's States.TaskFailed, a States.Timeout) end the run
+        as StageFailed, with their name leading the cause; errors of our own keep their name.
+        """
+        own = sfn.Fail(self, "Run failed", error_path="$.failure.Error", cause_path="$.failure.Cause",
+                       comment="An error of the pipeline's own (RunInputError, DatasetError, EndpointFailed...) or of a service")
+        reserved = sfn.Fail(self, "Run failed in a stage", error="StageFailed",
+                            cause_path="States.Format('{}: {}', $.failure.Error, $.failure.Cause)",
+                            comment="A Step Functions error (States.*): reported as StageFailed, its name leading the cause")
+        return (sfn.Choice(self, "Reserved error name?")
+                .when(sfn.Condition.string_matches("$.failure.Error", "States.*"), reserved)
+                .otherwise(own))
 
     def _catch(self, state: sfn.CustomState | tasks.LambdaInvoke) -> sfn.CustomState | tasks.LambdaInvoke:
         state.add_catch(self._failed, errors=["States.ALL"], result_path="$.failure")

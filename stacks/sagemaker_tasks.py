@@ -22,7 +22,8 @@ SYNC_RULES = {
     "TransformJob": "StepFunctionsGetEventsForSageMakerTransformJobsRule",
 }
 
-# API errors worth another try: SageMaker reports throttling and transient faults under this name.
+# API errors worth another try: SageMaker reports throttling and transient faults under this name,
+# but validation errors too, so the retries are few and short (10 + 20 + 40 s).
 TRANSIENT_ERRORS = ["SageMaker.AmazonSageMakerException", "ThrottlingException", "SageMaker.ThrottlingException"]
 
 
@@ -55,7 +56,7 @@ def task(scope: Construct, state_id: str, call: SageMakerCall, parameters: dict[
         "ResultPath": result_path,
     }
     custom = sfn.CustomState(scope, state_id, state_json=state)
-    custom.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(15), max_attempts=4, backoff_rate=2.0)
+    custom.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(10), max_attempts=3, backoff_rate=2.0)
     return custom
 
 

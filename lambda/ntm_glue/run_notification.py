@@ -8,6 +8,7 @@ or (for a failure) the execution history, walked back from its end to the state 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -54,17 +55,18 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def failure_point(history: Iterable[dict[str, Any]]) -> FailurePoint:
-    """Walk the history back from the end to the last state entered that is not a Fail state.
+    """Walk the history back from the end to the last state entered that is not a Fail or Choice state.
 
-    Errors caught by the pipeline all go to one Fail state, so the state before it is the one at
-    fault; for a timeout or an abort, it is the state the run was in. The error and cause are the
-    execution's own (the Fail state repeats the original ones), else the newest task failure's.
+    Errors caught by the pipeline all go through a Choice to a Fail state, so the state before them
+    is the one at fault; for a timeout or an abort, it is the state the run was in. The error and
+    cause are the execution's own (the Fail state repeats the original ones), else the newest task
+    failure's.
     """
     error = cause = None
     for event in sorted(history, key=lambda event: event["id"], reverse=True):
         kind = event["type"]
         details = _details(event)
-        if kind.endswith("StateEntered") and kind != "FailStateEntered":
+        if kind.endswith("StateEntered") and kind not in ("FailStateEntered", "ChoiceStateEntered"):
             return FailurePoint(details.get("name"), error, cause)
         if kind.endswith(("Failed", "TimedOut", "Aborted")) and not error:
             error, cause = details.get("error") or None, details.get("cause") or None
@@ -75,8 +77,10 @@ def readable_cause(cause: str | None) -> tuple[str, str | None]:
     """(one-line reason, full details or None): Lambda and SageMaker causes are JSON documents."""
     if not cause:
         return "no cause was recorded", None
+    # A Step Functions error ends the run as StageFailed with "States.<name>: <original cause>".
+    reserved = re.match(r"^States\.[A-Za-z]+: (\{.*)$", cause, re.DOTALL)
     try:
-        document = json.loads(cause)
+        document = json.loads(reserved.group(1) if reserved else cause)
     except ValueError:
         document = None
     if isinstance(document, dict):

@@ -16,9 +16,8 @@ global or method, and is undone when the harness exits:
 6. `CommonStateField._eval_body` is wrapped to note which execution and state run on the thread,
    and `execute_state.Thread` (the thread a task body runs on, to time it out) carries that note
    over, so each request is logged with the state that sent it.
-7. `CustomErrorName` as used by the Fail state becomes the plain `ErrorName`: moto refuses a Fail
-   state whose ErrorPath yields a `States.` name (e.g. re-raising a caught States.TaskFailed after
-   a notification); Step Functions reports it as the execution's error.
+(moto's Fail state keeps refusing an ErrorPath that yields a `States.` name: the ASL spec reserves
+that prefix, and a definition that relies on it must fail here as it would in AWS.)
 PINS fingerprints every moto object these patches replace or rely on; the self-test
 tests/harness_selftest/test_moto_pins.py fails as soon as one of them changes.
 """
@@ -39,7 +38,6 @@ from unittest import mock
 import moto
 from botocore.client import BaseClient
 
-from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 
 from tests.harness import gate
 from tests.harness.clock import VirtualClock
@@ -57,7 +55,6 @@ _RETRIER = f"{_ASL}.component.common.retry.retrier_decl"
 _WAIT = f"{_ASL}.component.state.wait.wait_function.wait_function"
 _STATE = f"{_ASL}.component.state.state"
 _EXECUTE_STATE = f"{_ASL}.component.state.exec.execute_state"
-_FAIL_STATE = f"{_ASL}.component.state.fail.state_fail"
 
 # Every module of moto's interpreter that calls `boto_client_for`.
 BOTO_CLIENT_USERS = (
@@ -109,8 +106,6 @@ PINS = (
         "patch 6 wraps it"),
     Pin(f"{_EXECUTE_STATE}:ExecutionState._evaluate_with_timeout", "c56deda08a42e98d",
         "patch 6 replaces the Thread it uses"),
-    Pin(f"{_FAIL_STATE}", "19b79273e45b9aa6",
-        "patch 7 replaces the CustomErrorName it uses"),
     Pin("moto.iam.access_control:IAMPolicyStatement", "6af535338510cc7a",
         "iam_policy evaluates statements with it"),
     Pin("moto.sagemaker.models:FakeEndpoint", "0212c33efc88164f",
@@ -222,5 +217,4 @@ def patched(client_for: ClientFor, clock: VirtualClock) -> Iterator[None]:
         state_class = resolve(f"{_STATE}:CommonStateField")
         patch(mock.patch.object(state_class, "_eval_body", _positioned(state_class._eval_body)))
         patch(mock.patch.object(importlib.import_module(_EXECUTE_STATE), "Thread", _PositionedThread))
-        patch(mock.patch.object(importlib.import_module(_FAIL_STATE), "CustomErrorName", ErrorName))
         yield

@@ -110,3 +110,13 @@ def test_invoke_lambda_runs_a_handler_as_its_role(harness: Harness) -> None:
     assert [str(record) for record in harness.requests] == [
         "lambda:toy-resolve -> s3:PutObject [ok]", "lambda:toy-resolve -> sts:GetCallerIdentity [ok]",
         "lambda:toy-resolve -> sts:GetCallerIdentity [ok]"]
+
+
+def test_a_fail_state_may_not_raise_a_reserved_states_error(harness) -> None:
+    """The ASL spec reserves "States." names; moto enforces it and the harness keeps that."""
+    definition = {"StartAt": "Boom", "States": {
+        "Boom": {"Type": "Pass", "Result": {"Error": "States.TaskFailed", "Cause": "x"}, "ResultPath": "$.failure",
+                 "Next": "Failed"},
+        "Failed": {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"}}}
+    result = harness.run_execution(definition, {}, name="reserved", role_arn=toy.STATES_ROLE)
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")

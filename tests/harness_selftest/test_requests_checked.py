@@ -71,7 +71,7 @@ def test_a_role_that_may_not_manage_the_sync_rule_cannot_deploy_the_state_machin
 def test_the_sagemaker_role_needs_write_access_to_the_model_output() -> None:
     result = _run(sagemaker_policy=toy.without(toy.SAGEMAKER_POLICY, "Write"))
 
-    assert (result.status, result.error) == ("FAILED", "States.TaskFailed")
+    assert (result.status, result.error) == ("FAILED", "TrainingFailed")
     description = json.loads(result.cause)
     assert description["TrainingJobStatus"] == "Failed"
     assert description["FailureReason"].startswith("ClientError: An error occurred (AccessDenied)")

@@ -18,7 +18,8 @@ def test_a_failed_training_job_fails_the_state_with_its_reason(harness: Harness)
 
     result = harness.run_execution(toy.DEFINITION, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
 
-    assert (result.status, result.error) == ("FAILED", "States.TaskFailed")
+    assert (result.status, result.error) == ("FAILED", "TrainingFailed")
+    assert result.state("Train").error == "States.TaskFailed"
     description = json.loads(result.cause)
     assert (description["TrainingJobStatus"], description["FailureReason"]) == (
         "Failed", "AlgorithmError: loss diverged")

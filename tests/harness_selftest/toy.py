@@ -114,7 +114,8 @@ DEFINITION: dict[str, Any] = {"StartAt": "Resolve", "States": {
                     ResultPath=None, End=True),
     "NotifyFailure": _task("sns:publish", {"TopicArn": TOPIC, "Message.$": "$.failure.Cause"},
                            ResultPath=None, Next="Failed"),
-    "Failed": {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"},
+    # "States." names are reserved: a Fail state may not re-raise the caught States.TaskFailed.
+    "Failed": {"Type": "Fail", "Error": "TrainingFailed", "CausePath": "$.failure.Cause"},
 }}
 
 

@@ -134,13 +134,18 @@ def test_every_paid_stage_retries_transient_errors_and_catches_the_rest(definiti
     (retry,) = state["Retry"]
     assert "SageMaker.AmazonSageMakerException" in retry["ErrorEquals"] and retry["BackoffRate"] > 1
     (catch,) = state["Catch"]
-    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Run failed"}
+    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Reserved error name?"}
 
 
-def test_failure_state_keeps_error_and_cause(definition):
-    assert definition["States"]["Run failed"] == {
-        "Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause",
-        "Comment": definition["States"]["Run failed"]["Comment"]}
+def test_failure_states_keep_error_and_cause_without_raising_reserved_names(definition):
+    states = definition["States"]
+    choice = states["Reserved error name?"]
+    assert choice["Choices"] == [{"Variable": "$.failure.Error", "StringMatches": "States.*",
+                                  "Next": "Run failed in a stage"}]
+    assert choice["Default"] == "Run failed"
+    own, stage = states["Run failed"], states["Run failed in a stage"]
+    assert (own["ErrorPath"], own["CausePath"]) == ("$.failure.Error", "$.failure.Cause")
+    assert (stage["Error"], stage["CausePath"]) == ("StageFailed", "States.Format('{}: {}', $.failure.Error, $.failure.Cause)")
 
 
 def test_run_jobs_wait_for_completion(states):

@@ -89,7 +89,7 @@ def test_d_invalid_input_fails_at_resolve_before_any_sagemaker_request(stack):
     result = stack.run({"dataset": f"s3://{stack.data_bucket}/datasets/x/", "training": {"instance_count": 0}}, "bad")
     assert result.status == "FAILED"
     assert result.error == "RunInputError" and "training.instance_count" in result.cause
-    assert [state.name for state in result.states] == ["Resolve run", "Run failed"]
+    assert [state.name for state in result.states] == ["Resolve run", "Reserved error name?", "Run failed"]
     assert not [r for r in result.requests if r.service == "sagemaker"]
 
 
@@ -174,3 +174,19 @@ def test_the_selection_rule_travels_to_the_comparison(stack, rule):
     assert comparison["rule"] == rule
     losses = {c["num_topics"]: c["validation_loss"] for c in comparison["candidates"]}
     assert result.output["outputs"]["num_topics"] == min(losses, key=losses.get)
+
+
+def test_a_failed_stage_outside_the_sweep_fails_as_stage_failed_with_the_job_reason(stack):
+    def fail(run):
+        raise JobFailed("ClientError: the transform input is not RecordIO")
+
+    stack.harness.hooks.transform = fail
+    put_corpus(stack)
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False},
+                       "transform-fails")
+    assert result.status == "FAILED"
+    assert result.error == "StageFailed"
+    assert result.cause.startswith("States.TaskFailed: ") and "the transform input is not RecordIO" in result.cause
+    (message,) = stack.notifications()
+    assert 'in state "Batch transform"' in message["Message"]
+    assert "Cause:      ClientError: the transform input is not RecordIO" in message["Message"]

@@ -96,8 +96,9 @@ def test_failure_names_the_state_the_error_and_the_readable_cause():
     history = [  # newest first, as the console lists it
         {"type": "ExecutionFailed", "id": 9, "executionFailedEventDetails": {"error": "RunInputError", "cause": lambda_cause}},
         entered(8, "Run failed", "Fail"),
-        {"type": "TaskStateExited", "id": 7, "stateExitedEventDetails": {"name": "Resolve run"}},
-        {"type": "TaskFailed", "id": 6, "taskFailedEventDetails": {"error": "RunInputError", "cause": lambda_cause}},
+        entered(7, "Reserved error name?", "Choice"),
+        {"type": "TaskStateExited", "id": 6, "stateExitedEventDetails": {"name": "Resolve run"}},
+        {"type": "TaskFailed", "id": 5, "taskFailedEventDetails": {"error": "RunInputError", "cause": lambda_cause}},
         entered(2, "Resolve run"),
         {"type": "ExecutionStarted", "id": 1, "executionStartedEventDetails": {}},
     ]
@@ -125,6 +126,12 @@ def test_the_failed_state_is_the_last_one_entered_not_an_earlier_retried_one():
     ]
     assert failure_point(history) == FailurePoint("Endpoint failed", "EndpointFailed",
                                                   "Endpoint ntm-topics became Failed: capacity")
+
+
+def test_a_stage_failure_keeps_the_job_reason_behind_the_reserved_error_name():
+    description = json.dumps({"TransformJobStatus": "Failed", "FailureReason": "ClientError: no such model"})
+    reason, details = readable_cause(f"States.TaskFailed: {description}")
+    assert reason == "ClientError: no such model" and details is not None
 
 
 def test_sagemaker_failure_reason_is_pulled_out_of_the_json_cause():
