@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -102,15 +102,7 @@ class TopicPipeline(Construct):
         self.code.grant_read(sagemaker_role)
         self._failed = self._failure_states()
 
-        definition = (
-            self._resolve(functions.resolve_run)
-            .next(sfn.Choice(self, "Corpus or prepared dataset?")
-                  .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True),
-                        self._prepare().next(self._load_dataset(functions.load_dataset)))
-                  .otherwise(self._load_dataset(functions.load_dataset))
-                  .afterwards())
-        )
-        self._chain_after_dataset(functions)
+        definition = self._definition(functions)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -180,13 +172,23 @@ class TopicPipeline(Construct):
         ).next(sfn.Pass(self, "Keep run", parameters={"run.$": "$.resolved.value"},
                         comment="From here on the state is the run document and what each stage adds to it"))
 
-    def _load_dataset(self, function: lambda_.IFunction) -> tasks.LambdaInvoke:
-        if not hasattr(self, "_load_state"):
-            self._load_state = self._lambda(
-                "Load dataset", function, {"run.$": "$.run"}, "$.dataset",
-                "Read the dataset's manifest: feature_dim, document counts, shards per instance",
-            )
-        return self._load_state
+    def _definition(self, functions: PipelineFunctions) -> sfn.IChainable:
+        """Resolve, [prepare], load, train the candidates, choose, model, [deploy], transform, report."""
+        load = self._lambda("Load dataset", functions.load_dataset, {"run.$": "$.run"}, "$.dataset",
+                            "Read the dataset's manifest: feature_dim, document counts, shards per instance")
+        transform = self._transform()
+        start = self._resolve(functions.resolve_run)
+        start.next(sfn.Choice(self, "Corpus or prepared dataset?")
+                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True), self._prepare().next(load))
+                   .otherwise(load))
+        load.next(self._train_candidates(functions)).next(self._choose_candidate(functions)).next(
+            self._create_model()).next(
+            sfn.Choice(self, "Deploy endpoint?")
+            .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
+                  self._deploy(functions.endpoint_status, transform))
+            .otherwise(transform))
+        transform.next(self._report()).next(self._summary())
+        return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
                         inputs: list[dict], outputs: list[dict], result_path: str, comment: str) -> sfn.CustomState:
@@ -420,9 +422,9 @@ class TopicPipeline(Construct):
             comment="Top words, coherence, uniqueness, t-SNE and report.html from the model and the transform output",
         ))
 
-    def _chain_after_dataset(self, functions: PipelineFunctions) -> None:
-        transform = self._transform()
-        summary = sfn.Pass(self, "Summarize run", parameters={
+    def _summary(self) -> sfn.IChainable:
+        """The execution's output: where everything is (the success notification quotes it)."""
+        return sfn.Pass(self, "Summarize run", parameters={
             "run_id.$": "$.run.run_id",
             "outputs": {
                 "run.$": "$.run.output_uri",
@@ -436,17 +438,6 @@ class TopicPipeline(Construct):
             },
             "endpoint.$": "$.run.deploy",
         }).next(sfn.Succeed(self, "Run succeeded"))
-        transform.next(self._report()).next(summary)
-        choose = self._choose_candidate(functions)
-        self._load_state.next(self._train_candidates(functions)).next(choose)
-        choose.next(self._create_model()).next(
-            sfn.Choice(self, "Deploy endpoint?")
-            .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
-                  self._deploy(functions.endpoint_status, transform))
-            .otherwise(transform)
-        )
-
 
 def _logical_id(function: lambda_.IFunction) -> str:
-    from aws_cdk import Stack
     return Stack.of(function).get_logical_id(function.node.default_child)
