@@ -20,6 +20,9 @@ _ATTRIBUTION_VERB = re.compile(r"\b(?:writes|wrote|says|said)\Z")
 _SIGNATURE_SEPARATOR = re.compile(r"^(?:-- ?|-{2,}[ \t]*)$", re.MULTILINE)
 # A separator further from the end is more likely a break between sections than a signature.
 MAX_SIGNATURE_LINES = 10
+# Encoded attachments (uuencode, base64, hex dumps) are lines of 40+ characters without a space:
+# their fragments ("b8f", "giz", "a86") would otherwise fill whole topics.
+_ENCODED_LINE = re.compile(r"^\S{40,}[ \t]*$", re.MULTILINE)
 
 
 def remove_header(text: str) -> str:
@@ -55,7 +58,11 @@ def remove_signature(text: str) -> str:
     return text[: separators[-1].start()] if separators else text
 
 
+def remove_encoded_lines(text: str) -> str:
+    return _ENCODED_LINE.sub("", text)
+
+
 def clean_message(text: str) -> str:
-    """The body of an e-mail or news message without header, quoted replies and signature."""
+    """The body of an e-mail or news message without header, quoted replies, signature and encoded data."""
     text = text.replace("\r\n", "\n")
-    return remove_signature(remove_quoted_replies(remove_header(text)))
+    return remove_encoded_lines(remove_signature(remove_quoted_replies(remove_header(text))))

@@ -1,6 +1,7 @@
 """training.text_cleaning: what --strip-headers removes from e-mail and news messages, and keeps."""
 
 from training.text_cleaning import (
+    remove_encoded_lines,
     MAX_SIGNATURE_LINES,
     clean_message,
     remove_header,
@@ -43,3 +44,13 @@ def test_separator_far_from_the_end_is_a_section_break():
 def test_clean_message_handles_windows_line_endings():
     message = "From: a@example.com\r\nSubject: x\r\n\r\nbody words\r\n> quoted\r\n-- \r\nsig\r\n"
     assert clean_message(message) == "body words\n"
+
+
+def test_encoded_attachment_lines_are_removed_and_prose_is_kept():
+    uuencoded = "M1F%C92!T;R!F86-E(&EN(&$@<F]O;2!F=6QL(&]F(&UI<G)O<G,N(%1H92!L"
+    base64 = "VGhpcyBpcyBub3QgcHJvc2UsIGl0IGlzIGFuIGF0dGFjaG1lbnQgZW5jb2RlZCBpbiBiYXNlNjQu"
+    text = f"Here is the driver you asked for.\nbegin 644 driver.zip\n{uuencoded}\n{base64}\nend\nThanks."
+    assert remove_encoded_lines(text).split("\n") == [
+        "Here is the driver you asked for.", "begin 644 driver.zip", "", "", "end", "Thanks."]
+    long_prose = "A long sentence with many words but spaces between them, as prose has, stays."
+    assert remove_encoded_lines(long_prose) == long_prose
