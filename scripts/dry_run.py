@@ -20,8 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.update({"AWS_ACCESS_KEY_ID": "dry-run", "AWS_SECRET_ACCESS_KEY": "dry-run", "AWS_DEFAULT_REGION": "us-east-1",
-                   "AWS_EC2_METADATA_DISABLED": "true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-                   "POWERTOOLS_LOG_LEVEL": "WARNING"})
+                   "AWS_EC2_METADATA_DISABLED": "true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
 
 from tests.harness import Harness, Progress  # noqa: E402  (after the environment above)
 from tests.infra.synth import synthesize  # noqa: E402

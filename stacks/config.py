@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ntm_glue.run_input import (
+    INSTANCE_TYPE,
     Compute,
     PreparationSettings,
     RunInputError,
@@ -22,8 +23,14 @@ from ntm_glue.run_input import (
     merge_settings,
 )
 
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+# CloudWatch Logs accepts only these retention periods (days: the name of CDK's RetentionDays member).
+LOG_RETENTION_DAYS = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS",
+    1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -164,7 +171,7 @@ def _check_operational(config: PipelineConfig) -> None:
             "hyphens, starting with a letter"
         )
     if config.log_retention_days not in LOG_RETENTION_DAYS:
-        raise ConfigError(f"context key 'log_retention_days': {config.log_retention_days} is not one of {LOG_RETENTION_DAYS}")
+        raise ConfigError(f"context key 'log_retention_days': {config.log_retention_days} is not one of {tuple(LOG_RETENTION_DAYS)}")
     if config.notification_email and not _EMAIL.match(config.notification_email):
         raise ConfigError(f"context key 'notification_email': {config.notification_email!r} is not an e-mail address")
     for key, low, high in (
@@ -180,8 +187,9 @@ def _check_operational(config: PipelineConfig) -> None:
         value = getattr(config, key)
         if not low <= value <= high:
             raise ConfigError(f"context key {key!r}: {value} is outside {low}..{high}")
-    if not re.match(r"^ml\.", config.processing_instance_type):
-        raise ConfigError(f"context key 'processing_instance_type': {config.processing_instance_type!r} is not an ml.* type")
+    if not INSTANCE_TYPE.match(config.processing_instance_type):
+        raise ConfigError(f"context key 'processing_instance_type': {config.processing_instance_type!r} is not a "
+                          "SageMaker instance type (like ml.m5.xlarge)")
 
 
 def _check_run_defaults(config: PipelineConfig) -> None:

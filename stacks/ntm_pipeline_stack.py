@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -10,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks import nag
-from stacks.config import PipelineConfig
+from stacks.config import LOG_RETENTION_DAYS, PipelineConfig
 from stacks.functions import GlueFunctions
 from stacks.images import ImageRegistry
 from stacks.monitoring import EndpointAlarms, PipelineMonitoring
@@ -24,7 +23,7 @@ from stacks.triggers import UploadTrigger
 class NtmPipelineStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        retention = logs.RetentionDays(_retention_name(config.log_retention_days))
+        retention = logs.RetentionDays[LOG_RETENTION_DAYS[config.log_retention_days]]
         storage = PipelineStorage(self, "Storage", retain_data=config.retain_data,
                                   noncurrent_version_days=config.noncurrent_version_days)
         images = ImageRegistry(self, "Images")
@@ -48,7 +47,7 @@ class NtmPipelineStack(Stack):
         )
         state_machine = self.pipeline.state_machine
         trigger = UploadTrigger(self, "Triggers", functions=glue, bucket=storage.data, state_machine=state_machine,
-                                run_defaults=_run_defaults(config))
+                                run_defaults=config.run_defaults())
         notifications = RunNotifications(self, "Notifications", functions=glue, state_machine=state_machine,
                                          name_prefix=config.name_prefix, email=config.notification_email)
         monitoring = PipelineMonitoring(
@@ -77,7 +76,7 @@ class NtmPipelineStack(Stack):
             "ResolveRun", handler="resolve_run.handler",
             description="Validates an execution's input and names the run's jobs",
             environment={
-                "RUN_DEFAULTS": _run_defaults(config),
+                "RUN_DEFAULTS": config.run_defaults().serialize(),
                 "NAME_PREFIX": config.name_prefix,
                 "DATA_BUCKET": storage.data.bucket_name,
                 "ENDPOINT_NAME": config.endpoint_name,
@@ -124,15 +123,3 @@ class NtmPipelineStack(Stack):
                                  training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice)
 
 
-def _run_defaults(config: PipelineConfig) -> str:
-    """The deployed defaults, for every Lambda that validates an execution input."""
-    return json.dumps(config.run_defaults().to_json(), separators=(",", ":"))
-
-
-def _retention_name(days: int) -> str:
-    names = {1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
-             60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
-             365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
-             1096: "THREE_YEARS", 1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS",
-             2922: "EIGHT_YEARS", 3288: "NINE_YEARS", 3653: "TEN_YEARS"}
-    return names[days]

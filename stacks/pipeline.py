@@ -33,7 +33,7 @@ from ntm_glue.run_config import (
 )
 from stacks import nag
 from stacks.images import ImageRegistry
-from stacks.sagemaker_tasks import SageMakerCall, SageMakerPermissions, task
+from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
@@ -118,18 +118,10 @@ class TopicPipeline(Construct):
             ),
             comment="Prepare a corpus, train SageMaker NTM on it, deploy it, transform the corpus and report the topics",
         )
-        SageMakerPermissions(self, name_prefix=settings.name_prefix, endpoint_name=settings.endpoint_name,
-                             sagemaker_role=sagemaker_role).grant(self.state_machine.role)
+        grant_sagemaker_tasks(self.state_machine.role, name_prefix=settings.name_prefix,
+                              endpoint_name=settings.endpoint_name, sagemaker_role=sagemaker_role)
         policy = self.state_machine.role.node.find_child("DefaultPolicy")
-        for rule, reason in (
-            ("IAM5[Resource::*]", "StateMachine role: X-Ray and CloudWatch Logs delivery actions have no resource type (CDK adds them for tracing and logging)."),
-            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/{settings.name_prefix}-*]", "StateMachine role: training jobs are named per run; only this stack's name prefix."),
-            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:processing-job/{settings.name_prefix}-*]", "StateMachine role: processing jobs are named per run; only this stack's name prefix."),
-            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:transform-job/{settings.name_prefix}-*]", "StateMachine role: transform jobs are named per run; only this stack's name prefix."),
-            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/{settings.name_prefix}-*]", "StateMachine role: models are named per run; only this stack's name prefix."),
-            (f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/{settings.name_prefix}-*]", "StateMachine role: endpoint configs are named per run; only this stack's name prefix."),
-        ):
-            nag.accept(policy, rule, reason)
+        nag.accept(policy, "IAM5[Resource::*]", "StateMachine role: X-Ray and CloudWatch Logs delivery actions have no resource type (CDK adds them for tracing and logging).")
         for function in functions.all():
             nag.accept(policy, f"IAM5[Resource::<{_logical_id(function)}.Arn>:*]",
                        "StateMachine role: invoking any version of the pipeline's own function, as CDK's LambdaInvoke grants.")

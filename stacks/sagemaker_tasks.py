@@ -15,6 +15,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from stacks import nag
+
 # The managed EventBridge rules Step Functions uses to learn that a `.sync` job ended.
 SYNC_RULES = {
     "TrainingJob": "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
@@ -64,43 +66,47 @@ def _arn(scope: Construct, resource: str, name: str) -> str:
     return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
 
 
-class SageMakerPermissions:
-    """Collects the statements the state machine's role needs for the tasks it runs."""
+# What each owned SageMaker resource kind is called in a reason, and the state machine names it.
+_OWNED_KINDS = {"training-job": "training jobs", "processing-job": "processing jobs", "transform-job": "transform jobs",
+                "model": "models", "endpoint-config": "endpoint configs"}
 
-    def __init__(self, scope: Construct, *, name_prefix: str, endpoint_name: str, sagemaker_role: iam.IRole) -> None:
-        self._scope = scope
-        owned = f"{name_prefix}-*"
-        job = lambda kind: _arn(scope, kind, owned)  # noqa: E731
-        self.statements = [
-            iam.PolicyStatement(
-                sid="RunJobs",
-                actions=[f"sagemaker:{verb}{kind}" for kind in SYNC_RULES for verb in ("Create", "Describe", "Stop")],
-                resources=[job("training-job"), job("processing-job"), job("transform-job")],
-            ),
-            iam.PolicyStatement(
-                sid="CreateModelsAndEndpointConfigs",
-                actions=["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"],
-                resources=[job("model"), job("endpoint-config")],
-            ),
-            iam.PolicyStatement(
-                sid="DeployEndpoint",
-                actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
-                resources=[_arn(scope, "endpoint", endpoint_name), job("endpoint-config")],
-            ),
-            iam.PolicyStatement(
-                sid="LearnWhenJobsEnd",
-                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-                resources=[Stack.of(scope).format_arn(service="events", resource="rule", resource_name=rule)
-                           for rule in SYNC_RULES.values()],
-            ),
-            iam.PolicyStatement(
-                sid="PassSageMakerRole",
-                actions=["iam:PassRole"],
-                resources=[sagemaker_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
-        ]
 
-    def grant(self, role: iam.IRole) -> None:
-        for statement in self.statements:
-            role.add_to_principal_policy(statement)
+def grant_sagemaker_tasks(role: iam.Role, *, name_prefix: str, endpoint_name: str, sagemaker_role: iam.IRole) -> None:
+    """Give the state machine's role exactly what its SageMaker tasks need, and acknowledge the
+    name-prefix wildcards that naming per run makes necessary."""
+    owned = {kind: _arn(role, kind, f"{name_prefix}-*") for kind in _OWNED_KINDS}
+    statements = [
+        iam.PolicyStatement(
+            sid="RunJobs",
+            actions=[f"sagemaker:{verb}{kind}" for kind in SYNC_RULES for verb in ("Create", "Describe", "Stop")],
+            resources=[owned["training-job"], owned["processing-job"], owned["transform-job"]],
+        ),
+        iam.PolicyStatement(
+            sid="CreateModelsAndEndpointConfigs",
+            actions=["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"],
+            resources=[owned["model"], owned["endpoint-config"]],
+        ),
+        iam.PolicyStatement(
+            sid="DeployEndpoint",
+            actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+            resources=[_arn(role, "endpoint", endpoint_name), owned["endpoint-config"]],
+        ),
+        iam.PolicyStatement(
+            sid="LearnWhenJobsEnd",
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[Stack.of(role).format_arn(service="events", resource="rule", resource_name=rule)
+                       for rule in SYNC_RULES.values()],
+        ),
+        iam.PolicyStatement(
+            sid="PassSageMakerRole",
+            actions=["iam:PassRole"],
+            resources=[sagemaker_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+    ]
+    for statement in statements:
+        role.add_to_principal_policy(statement)
+    policy = role.node.find_child("DefaultPolicy")
+    for kind, words in _OWNED_KINDS.items():
+        nag.accept(policy, f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}/{name_prefix}-*]",
+                   f"StateMachine role: {words} are named per run; only this stack's name prefix.")

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ntm_glue.run_input import RunSettings
 from ntm_glue.upload_trigger import rule_key_patterns
 from stacks import nag
 from stacks.functions import GlueFunctions
@@ -18,13 +19,13 @@ from stacks.storage import INCOMING_PREFIX
 
 class UploadTrigger(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, functions: GlueFunctions, bucket: s3.IBucket,
-                 state_machine: sfn.IStateMachine, run_defaults: str) -> None:
+                 state_machine: sfn.IStateMachine, run_defaults: RunSettings) -> None:
         super().__init__(scope, construct_id)
         self.function = functions.add(
             "StartFromUpload", handler="start_from_upload.handler",
             description="Starts one pipeline run per corpus uploaded under incoming/",
             environment={
-                "RUN_DEFAULTS": run_defaults,
+                "RUN_DEFAULTS": run_defaults.serialize(),
                 "DATA_BUCKET": bucket.bucket_name,
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
             },

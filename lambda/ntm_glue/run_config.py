@@ -41,8 +41,8 @@ class Deployment:
     name_prefix: str
     data_bucket: str
     endpoint_name: str
-    endpoint_max_polls: int = 60
-    endpoint_poll_seconds: int = 60
+    endpoint_max_polls: int
+    endpoint_poll_seconds: int
 
 
 def sagemaker_name(prefix: str, kind: str, run_id: str) -> str:
@@ -60,8 +60,9 @@ def run_id_for(execution_name: str, run_name: str | None) -> str:
     return f"{run_name}-{cleaned}" if run_name and run_name not in cleaned else cleaned
 
 
-def _preparation_arguments(request: RunRequest, min_shards: int) -> list[str]:
+def _preparation_arguments(request: RunRequest) -> list[str]:
     prep = request.settings.preparation
+    min_shards = request.settings.training.instance_count
     arguments = [
         "--input", CORPUS_DIR,
         "--output", DATASET_OUT_DIR,
@@ -141,7 +142,7 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "enabled": request.corpus_uri is not None,
             "job_name": name("prepare"),
             "corpus_uri": request.corpus_uri or "",
-            "arguments": _preparation_arguments(request, settings.training.instance_count),
+            "arguments": _preparation_arguments(request),
         },
         "dataset": {
             "uri": dataset_uri,

@@ -8,6 +8,7 @@ an execution's input is merged over them field by field.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,11 +76,13 @@ class RunSettings:
     preparation: PreparationSettings = field(default_factory=PreparationSettings)
     sweep: SweepSettings = field(default_factory=SweepSettings)
 
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    def serialize(self) -> str:
+        """Compact JSON, as the deployed defaults travel to the Lambdas (an environment variable)."""
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RunSettings":
+    def deserialize(cls, text: str) -> "RunSettings":
+        data = json.loads(text)
         return cls(
             num_topics=tuple(data["num_topics"]),
             hyperparameters=dict(data["hyperparameters"]),

@@ -1,4 +1,3 @@
-import json
 from dataclasses import dataclass
 
 import pytest
@@ -25,7 +24,7 @@ def context() -> LambdaContext:
 def resolve_env(monkeypatch):
     config = PipelineConfig()
     values = {
-        "RUN_DEFAULTS": json.dumps(config.run_defaults().to_json()),
+        "RUN_DEFAULTS": config.run_defaults().serialize(),
         "NAME_PREFIX": "ntm",
         "DATA_BUCKET": "data-bucket",
         "ENDPOINT_NAME": "ntm-topics",

@@ -66,7 +66,7 @@ def pipeline(monkeypatch):
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         arn = boto3.client("stepfunctions").create_state_machine(
             name="pipeline", definition=TRIVIAL_DEFINITION, roleArn="arn:aws:iam::123456789012:role/pipeline")["stateMachineArn"]
-        monkeypatch.setenv("RUN_DEFAULTS", json.dumps(PipelineConfig().run_defaults().to_json()))
+        monkeypatch.setenv("RUN_DEFAULTS", PipelineConfig().run_defaults().serialize())
         monkeypatch.setenv("DATA_BUCKET", BUCKET)
         monkeypatch.setenv("STATE_MACHINE_ARN", arn)
         yield Pipeline(arn)

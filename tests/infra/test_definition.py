@@ -33,7 +33,7 @@ def definition(synthesized) -> dict[str, Any]:
 def sample_state() -> dict[str, Any]:
     """The state a SageMaker task sees in a run with every stage enabled, built by the real Lambdas' code."""
     request = parse_request({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz"}, PipelineConfig().run_defaults(), BUCKET)
-    run = build_run(request, "console-2026-11-25", Deployment("ntm", BUCKET, "ntm-topics"))
+    run = build_run(request, "console-2026-11-25", Deployment("ntm", BUCKET, "ntm-topics", 90, 60))
     (candidate,) = run["training"]["candidates"]
     candidate = dict(candidate, hyperparameters=dict(candidate["hyperparameters"], feature_dim="2000"))
     return {

@@ -48,6 +48,7 @@ def test_a_fixed_selection_is_a_number_of_topics():
     ("topic_selection", "best", "'topic_selection'"),
     ("topic_selection", "25", "'topic_selection': 25 is not one of the num_topics candidates"),
     ("max_parallel_training", 0, "'max_parallel_training'"),
+    ("processing_instance_type", "ml.big", "'processing_instance_type'"),
 ])
 def test_a_bad_value_names_the_key_and_what_is_allowed(key, value, message):
     with pytest.raises(ConfigError, match=message):

@@ -83,7 +83,7 @@ def test_locations_must_be_inside_the_data_bucket(body, message):
 
 
 def test_settings_round_trip_through_json():
-    assert RunSettings.from_json(DEFAULTS.to_json()) == DEFAULTS
+    assert RunSettings.deserialize(DEFAULTS.serialize()) == DEFAULTS
 
 
 @pytest.mark.parametrize("name, value, expected", [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -27,7 +26,7 @@ def _deployment() -> Deployment:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deployment = _deployment()
-    defaults = RunSettings.from_json(json.loads(os.environ["RUN_DEFAULTS"]))
+    defaults = RunSettings.deserialize(os.environ["RUN_DEFAULTS"])
     request = parse_request(event["input"], defaults, deployment.data_bucket)
     run = build_run(request, event["execution"], deployment)
     logger.info("run resolved", extra={"run_id": run["run_id"], "prepare": run["prepare"]["enabled"]})

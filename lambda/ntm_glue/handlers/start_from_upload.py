@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict
 from typing import Any
@@ -31,7 +30,7 @@ def handler(event: S3EventBridgeNotificationEvent, context: Any) -> dict[str, An
     outcome = start_run(
         _upload(event),
         data_bucket=os.environ["DATA_BUCKET"],
-        defaults=RunSettings.from_json(json.loads(os.environ["RUN_DEFAULTS"])),
+        defaults=RunSettings.deserialize(os.environ["RUN_DEFAULTS"]),
         state_machine_arn=os.environ["STATE_MACHINE_ARN"],
         s3=boto3.client("s3"),
         stepfunctions=boto3.client("stepfunctions"),
