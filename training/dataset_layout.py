@@ -74,7 +74,6 @@ class PartWriter:
         self._stream: BinaryIO | None = None
         self._in_part = 0
         self.files: list[str] = []  # relative to the output folder
-        self.records = 0
 
     def new_part(self) -> None:
         self.close()
@@ -92,7 +91,6 @@ class PartWriter:
             stop = min(rows.shape[0], start + room)
             recordio.write_sparse(self._stream, rows[start:stop])
             self._in_part += stop - start
-            self.records += stop - start
             start = stop
 
     def close(self) -> None:

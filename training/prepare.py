@@ -102,11 +102,7 @@ def _write_train(output: Path, reader: SpoolReader, documents: np.ndarray, colum
 
 def _write_in_order(output: Path, reader: SpoolReader, kept: np.ndarray, splits: np.ndarray, columns: np.ndarray, width: int) -> dict:
     """transform/ (every kept document), validation/ and test/, in input order."""
-    writers = {
-        layout.TRANSFORM: layout.PartWriter(output, layout.TRANSFORM, layout.RECORDS_PER_PART),
-        layout.VALIDATION: layout.PartWriter(output, layout.VALIDATION, layout.RECORDS_PER_PART),
-        layout.TEST: layout.PartWriter(output, layout.TEST, layout.RECORDS_PER_PART),
-    }
+    writers = {name: layout.PartWriter(output, name, layout.RECORDS_PER_PART) for name in (layout.TRANSFORM, layout.VALIDATION, layout.TEST)}
     done = 0
     for block in reader.blocks(kept, TOKENS_PER_BLOCK):
         rows = bag_of_words(reader.tokens_of(block), reader.lengths[block], columns, width)
@@ -132,10 +128,10 @@ def _write_documents(output: Path, reader: SpoolReader, kept: np.ndarray, splits
 
 
 def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> dict:
-    files = discover(arguments.input)
+    input_files = discover(arguments.input)
     inputs = describe_inputs(arguments.input)
     spool = TokenSpool(work)
-    table, undecodable = count_corpus(arguments, files, spool)
+    table, undecodable = count_corpus(arguments, input_files, spool)
     reader = spool.reader()
     try:
         vocabulary = _vocabulary(arguments, table)

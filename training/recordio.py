@@ -113,16 +113,20 @@ def _length_delimited(key: int, content: list[_Segment], present: np.ndarray | N
     return [_constant_segment(bytes([key]), count, present), _varint_segment(size, present), *content]
 
 
+def _grouped(segment: _Segment, per_record: np.ndarray) -> _Segment:
+    """A segment of one piece per value regrouped into one per record, of `per_record` values each."""
+    bounds = np.concatenate(([0], np.cumsum(segment.lengths)))
+    ends = np.cumsum(per_record)
+    return _Segment(segment.data, bounds[ends] - bounds[ends - per_record])
+
+
 def _packed_values(values: np.ndarray, per_record: np.ndarray, tensor_type: str) -> _Segment:
     """The payload of a packed `values` field: raw little-endian floats, or varints for int32."""
     if tensor_type == _INT32:
         if values.size and (values.min() < -(2**31) or values.max() >= 2**31):
             raise ValueError("integer values must fit in int32")
         # Negative int32 values are varints of their 64-bit two's complement (10 bytes).
-        encoded = _varint_segment(values.astype(np.int64).view(np.uint64))
-        bounds = np.concatenate(([0], np.cumsum(encoded.lengths)))
-        ends = np.cumsum(per_record)
-        return _Segment(encoded.data, bounds[ends] - bounds[ends - per_record])
+        return _grouped(_varint_segment(values.astype(np.int64).view(np.uint64)), per_record)
     width = 4 if tensor_type == _FLOAT32 else 8
     data = np.ascontiguousarray(values, dtype=f"<f{width}").view(np.uint8).reshape(-1)
     return _Segment(data, per_record.astype(np.int64) * width)
@@ -201,10 +205,7 @@ def write_sparse(stream: BinaryIO, matrix, labels: np.ndarray | None = None) -> 
         begin, end = csr.indptr[start], csr.indptr[stop]
         per_record = np.diff(csr.indptr[start : stop + 1]).astype(np.int64)
         present = per_record > 0
-        keys = _varint_segment(csr.indices[begin:end])
-        key_bounds = np.concatenate(([0], np.cumsum(keys.lengths)))
-        ends = np.cumsum(per_record)
-        keys = _Segment(keys.data, key_bounds[ends] - key_bounds[ends - per_record])
+        keys = _grouped(_varint_segment(csr.indices[begin:end]), per_record)
         values = _packed_values(csr.data[begin:end], per_record, tensor_type)
         tensor = (
             _length_delimited(_TENSOR_VALUES, [values], present)

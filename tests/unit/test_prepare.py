@@ -59,15 +59,15 @@ def _rows(output: Path, folder: str):
     return [recordio.read_sparse(path) for path in sorted((output / folder).glob("part-*.pbr"))]
 
 
+def _markers_by_file(output: Path, folder: str) -> list:
+    """Per file of a folder, the marker words of its records in record order (CSR keeps rows in order)."""
+    vocabulary = (output / "auxiliary" / "vocab.txt").read_text().splitlines()
+    return [[vocabulary[column] for column in matrix.indices if vocabulary[column].startswith("marker")] for matrix in _rows(output, folder)]
+
+
 def _markers_of(output: Path, folder: str) -> list:
     """The marker word of each record of a folder's files, in file and record order."""
-    vocabulary = (output / "auxiliary" / "vocab.txt").read_text().splitlines()
-    markers = []
-    for matrix in _rows(output, folder):
-        for row in range(matrix.shape[0]):
-            words = [vocabulary[column] for column in matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]]]
-            markers.extend(word for word in words if word.startswith("marker"))
-    return markers
+    return [marker for markers in _markers_by_file(output, folder) for marker in markers]
 
 
 @pytest.fixture
@@ -135,17 +135,13 @@ def test_train_shards_are_shuffled_across_the_sorted_input(tmp_path):
         assert len({labels[marker] for marker in matrix_markers}) == 3
 
 
-def _markers_by_file(output: Path, folder: str) -> list:
-    vocabulary = (output / "auxiliary" / "vocab.txt").read_text().splitlines()
-    return [[vocabulary[column] for column in matrix.indices if vocabulary[column].startswith("marker")] for matrix in _rows(output, folder)]
-
-
 def test_same_seed_same_bytes_and_two_workers_match_one(corpus, tmp_path):
-    _run([corpus], tmp_path / "one")
-    _run([corpus], tmp_path / "two", "--workers", "2")
-    for path in (tmp_path / "one").rglob("*"):
-        if path.is_file() and path.name != "manifest.json":
-            assert path.read_bytes() == (tmp_path / "two" / path.relative_to(tmp_path / "one")).read_bytes(), path
+    assert _run([corpus], tmp_path / "one") == 0
+    assert _run([corpus], tmp_path / "two", "--workers", "2") == 0
+    files = {path.relative_to(tmp_path / "one") for path in (tmp_path / "one").rglob("*") if path.is_file()}
+    assert files == {path.relative_to(tmp_path / "two") for path in (tmp_path / "two").rglob("*") if path.is_file()}
+    for path in files - {Path("manifest.json")}:
+        assert (tmp_path / "one" / path).read_bytes() == (tmp_path / "two" / path).read_bytes(), path
     _run([corpus], tmp_path / "other-seed", "--seed", "5")
     assert _document_lines(tmp_path / "one") != _document_lines(tmp_path / "other-seed")
 
@@ -326,13 +322,15 @@ def test_fewer_shards_than_training_instances_is_a_usage_error(corpus, tmp_path,
 
 @pytest.mark.parametrize("option", [["--min-df", "abc"], ["--max-df", "1.5"], ["--test-fraction", "0"], ["--validation-fraction", "0.6", "--test-fraction", "0.5"]])
 def test_bad_option_values(corpus, tmp_path, option):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         _run([corpus], tmp_path / "dataset", *option)
+    assert exit_info.value.code == 2
 
 
 def test_document_frequency_bounds_are_counts_or_fractions():
-    assert document_frequency_bound("2") == 2
-    assert isinstance(document_frequency_bound("1.0"), float)
+    count, share = document_frequency_bound("2"), document_frequency_bound("1.0")
+    assert (count, type(count)) == (2, int)
+    assert (share, type(share)) == (1.0, float)
 
 
 def test_failed_run_removes_an_earlier_dataset_and_its_manifest(corpus, tmp_path, capsys):
@@ -346,7 +344,6 @@ def test_refuses_an_output_folder_holding_other_files(corpus, tmp_path, capsys):
     output = tmp_path / "dataset"
     output.mkdir()
     (output / "notes.txt").write_text("mine")
-    _run([corpus], tmp_path / "elsewhere")
     (output / "train").mkdir()
     assert "not part of a dataset" in _fails(capsys, [corpus], output)
     assert sorted(entry.name for entry in output.iterdir()) == ["notes.txt", "train"]

@@ -37,6 +37,7 @@ def _encode(matrix, labels=None) -> bytes:
 def test_every_writer_case_has_a_fixture():
     assert {name.split("_")[0] for name in CASES} == {"sparse", "dense"}
     assert len(CASES) == 8
+    assert sorted(path.stem for path in FIXTURES.glob("*.npz")) == CASES
 
 
 @pytest.mark.parametrize("name", CASES)
