@@ -1,4 +1,4 @@
-"""Command-line options shared by training.prepare and training.term_counts."""
+"""Command-line option types shared by training.prepare, term_counts, report and compare."""
 
 from __future__ import annotations
 

@@ -27,8 +27,9 @@ from typing import Any
 
 from scipy import sparse
 
-from training import topic_metrics
+from training import report_render, topic_metrics
 from training.candidate_selection import MEASURES, RULES, TRAINED, Candidate, Comparison, SelectionError, compare
+from training.cli_options import at_least
 from training.dataset_layout import VOCABULARY
 from training.model_params import ParamsFormatError, load_decoder
 from training.recordio import RecordIOError
@@ -132,19 +133,10 @@ def measure(
     )
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display in a processing container
-    import matplotlib.pyplot as pyplot
-
-    return pyplot
-
-
 def render_plot(comparison: Comparison) -> tuple[bytes | None, str | None]:
     """comparison.png (the three measures against the number of topics), or why it was skipped."""
     try:
-        pyplot = _pyplot()
+        pyplot = report_render.load_pyplot()
     except ImportError as error:
         return None, f"matplotlib is not installed here ({error})"
     trained = [candidate for candidate in comparison.candidates if candidate.trained]
@@ -248,10 +240,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", required=True, help="folder to write comparison.json, chosen.json, comparison.png")
     parser.add_argument("--rule", choices=RULES, default="combined", help="how to choose (default combined)")
     parser.add_argument("--fixed-num-topics", type=int, help="the number of topics to choose, with --rule fixed")
-    parser.add_argument("--top-words", type=int, default=10, help="top words per topic for coherence and uniqueness")
+    parser.add_argument("--top-words", type=at_least(2), default=10,
+                        help="top words per topic for coherence and uniqueness (default 10; at least 2: NPMI needs word pairs)")
     args = parser.parse_args(argv)
-    if args.top_words < 2:
-        parser.error("--top-words must be at least 2 (coherence needs word pairs)")
     if (args.rule == "fixed") != (args.fixed_num_topics is not None):
         parser.error("--rule fixed needs --fixed-num-topics, and --fixed-num-topics goes only with --rule fixed")
     return args

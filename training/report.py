@@ -24,6 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from training import report_render, topic_metrics
+from training.cli_options import at_least
 from training.dataset_layout import DOCUMENTS, TRANSFORM, VOCABULARY
 from training.model_params import ParamsFormatError, load_decoder
 from training.recordio import RecordIOError, read_sparse
@@ -73,8 +74,11 @@ def _differ(what: str, left: str, left_count: int, right: str, right_count: int)
 
 
 def _require(path: Path, what: str) -> Path:
+    """The path of an input file; a missing path or a folder is a clear input error, not a traceback."""
     if not path.exists():
         raise ReportInputError(f"{what} not found: {path}")
+    if not path.is_file():
+        raise ReportInputError(f"{what} is a folder, not a file: {path}")
     return path
 
 
@@ -231,8 +235,8 @@ def load_comparison(path: Path) -> report_render.Comparison:
         raise ReportInputError(f"{path} is not valid JSON: {error}") from error
     if not isinstance(document, dict) or not {"candidates", "chosen", "why"} <= set(document):
         raise ReportInputError(f"{path} is not a comparison written by training.compare")
-    plot = path.parent / str(document.get("plot") or "")
-    return report_render.Comparison(document, plot.read_bytes() if document.get("plot") and plot.is_file() else None)
+    plot = path.parent / str(document["plot"]) if document.get("plot") else None
+    return report_render.Comparison(document, plot.read_bytes() if plot is not None and plot.is_file() else None)
 
 
 def write_report(report: TopicReport, output: Path, parameters: dict,
@@ -294,6 +298,14 @@ def _stage(uri: str, scratch: Path, wanted: Callable[[str], bool] = lambda _: Tr
     return scratch
 
 
+def _stage_with_siblings(uri: str, scratch: Path) -> Path:
+    """A local path for the file at `uri`, with the files of its folder beside it (comparison.json's plot)."""
+    if not uri.startswith("s3://"):
+        return Path(uri)
+    folder, name = uri.rsplit("/", 1)
+    return _stage(folder + "/", scratch) / name
+
+
 def _dataset_file(relative: str) -> bool:
     return relative in (VOCABULARY, DOCUMENTS) or Path(relative).match(CORPUS_GLOB)
 
@@ -341,11 +353,7 @@ def run(args: argparse.Namespace, scratch: Path) -> dict:
         "top_words": args.top_words,
         **_load_parameters(args.run_parameters, folders["parameters"]),
     }
-    comparison = None
-    if args.comparison:
-        staged = _stage(args.comparison.rsplit("/", 1)[0] + "/" if args.comparison.startswith("s3://") else args.comparison,
-                        folders["comparison"])
-        comparison = load_comparison(staged / Path(args.comparison).name if staged.is_dir() else staged)
+    comparison = load_comparison(_stage_with_siblings(args.comparison, folders["comparison"])) if args.comparison else None
     report = analyse(inputs, args.top_words)
     to_s3 = args.output.startswith("s3://")
     output = folders["output"] if to_s3 else Path(args.output)
@@ -361,13 +369,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dataset", required=True, help="prepared dataset folder or s3:// prefix")
     parser.add_argument("--transform-output", required=True, help="batch transform output file or folder (*.out)")
     parser.add_argument("--output", required=True, help="folder or s3:// prefix to write the report to")
-    parser.add_argument("--top-words", type=int, default=10, help="words shown per topic (default 10)")
+    parser.add_argument("--top-words", type=at_least(2), default=10,
+                        help="words shown per topic (default 10; at least 2: NPMI needs word pairs)")
     parser.add_argument("--run-parameters", help="JSON object, or a JSON file, shown in the report")
     parser.add_argument("--comparison", help="comparison.json of a num_topics sweep (training.compare), shown in the report")
-    args = parser.parse_args(argv)
-    if args.top_words < 2:
-        parser.error("--top-words must be at least 2 (coherence needs word pairs)")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,7 +43,8 @@ class Plots:
     tsne_documents: int | None = None
 
 
-def _pyplot() -> Any:
+def load_pyplot() -> Any:
+    """matplotlib's pyplot, drawing off-screen; ImportError when matplotlib is missing."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display in a processing container
@@ -127,7 +128,7 @@ def _topic_words_png(pyplot: Any, report: TopicReport) -> bytes:
 
 def render_plots(report: TopicReport) -> Plots:
     try:
-        pyplot = _pyplot()
+        pyplot = load_pyplot()
     except ImportError as error:
         return Plots(skipped_reason=f"matplotlib is not installed here ({error})")
     sample, coords = tsne_embedding(report.inputs.doc_topics, TSNE_MAX_DOCUMENTS)

@@ -333,11 +333,16 @@ def test_candidate_numbers_may_be_strings_and_a_nan_loss_is_missing():
     assert candidate.num_topics == 20 and candidate.validation_loss is None
 
 
-@pytest.mark.parametrize("extra", [["--rule", "fixed"], ["--fixed-num-topics", "4"], ["--top-words", "1"]])
-def test_cli_rejects_inconsistent_options(run_folder, extra):
+@pytest.mark.parametrize("extra, message", [
+    (["--rule", "fixed"], "--rule fixed needs --fixed-num-topics"),
+    (["--fixed-num-topics", "4"], "--fixed-num-topics goes only with --rule fixed"),
+    (["--top-words", "1"], "argument --top-words: '1' is not a whole number >= 2"),
+])
+def test_cli_rejects_inconsistent_options(run_folder, capsys, extra, message):
     with pytest.raises(SystemExit) as exit_info:
         main(cli(run_folder, "[]", *extra))
     assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 def test_runs_as_a_module(run_folder):

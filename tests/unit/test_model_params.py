@@ -86,7 +86,9 @@ def test_unnamed_lists_are_keyed_by_position():
     blob = write_ndarray_list({"x": array})
     unnamed = blob[: -len(names("x"))] + struct.pack("<Q", 0)
 
-    assert list(read_ndarray_list(unnamed)) == ["0"]
+    parsed = read_ndarray_list(unnamed)
+    assert list(parsed) == ["0"]
+    np.testing.assert_array_equal(parsed["0"], array)
 
 
 @pytest.mark.parametrize(("storage", "kind"), [(1, "row_sparse"), (2, "csr")])

@@ -115,7 +115,8 @@ def test_document_topics_csv_has_every_document_with_its_dominant_topic(labelled
     assert [row["id"] for row in rows] == [f"doc-{index}" for index in range(len(truth))]
     assert [int(row["dominant_topic"]) for row in rows] == list(truth)
     assert [row["label"] for row in rows] == [LABELS[topic] for topic in truth]
-    assert sum(float(row[f"topic_{k}"]) for k in range(4) for row in rows[:1]) == pytest.approx(1, abs=1e-5)
+    for row in rows:
+        assert sum(float(row[f"topic_{k}"]) for k in range(4)) == pytest.approx(1, abs=1e-5)
 
 
 def test_plots_are_valid_png_files(labelled):
@@ -246,6 +247,14 @@ def test_run_parameters_must_be_a_json_object(tmp_path, capsys):
     assert "run parameters must be a JSON object" in capsys.readouterr().err
 
 
+def test_fewer_than_two_top_words_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments(tmp_path, tmp_path / "report", "--top-words", "1"))
+
+    assert exit_info.value.code == 2
+    assert "argument --top-words: '1' is not a whole number >= 2" in capsys.readouterr().err
+
+
 def test_the_module_runs_as_a_command_and_fails_without_a_traceback(tmp_path):
     make_run(tmp_path)
     _drop_transform_lines(tmp_path)
@@ -292,7 +301,7 @@ def test_reads_inputs_from_and_writes_the_report_to_s3(tmp_path, s3):
     ]
     page = s3.get_object(Bucket="data", Key="runs/r1/report/report.html")
     assert page["ContentType"] == "text/html"
-    assert "r1" in page["Body"].read().decode()
+    assert "<th>run_id</th><td><code>r1</code></td>" in page["Body"].read().decode()  # from parameters.json
     summary = json.loads(s3.get_object(Bucket="data", Key="runs/r1/report/summary.json")["Body"].read())
     assert summary["documents"] == 40
 
@@ -307,26 +316,45 @@ def test_a_missing_s3_input_is_reported(tmp_path, s3, capsys):
     assert "nothing found at s3://data/nothing/here" in capsys.readouterr().err
 
 
+SWEEP_COMPARISON = {
+    "format_version": 1, "rule": "combined",
+    "candidates": [
+        {"num_topics": 4, "job_name": "k4", "status": "Trained", "validation_loss": 7.1, "coherence": 0.52,
+         "uniqueness": 1.0, "combined_score": 0.92, "rank": 1},
+        {"num_topics": 8, "job_name": "k8", "status": "Failed", "validation_loss": None, "coherence": None,
+         "uniqueness": None, "combined_score": None, "rank": None},
+    ],
+    "chosen": {"num_topics": 4, "job_name": "k4", "model_artifacts": "k4/output/model.tar.gz"},
+    "why": "4 topics had the best combined score (0.92)", "plot": None, "plot_skipped": "no matplotlib",
+}
+
+
 def test_a_sweep_report_shows_the_comparison_and_why_the_number_won(tmp_path):
     make_run(tmp_path)
-    comparison = {
-        "format_version": 1, "rule": "combined",
-        "candidates": [
-            {"num_topics": 4, "job_name": "k4", "status": "Trained", "validation_loss": 7.1, "coherence": 0.52,
-             "uniqueness": 1.0, "combined_score": 0.92, "rank": 1},
-            {"num_topics": 8, "job_name": "k8", "status": "Failed", "validation_loss": None, "coherence": None,
-             "uniqueness": None, "combined_score": None, "rank": None},
-        ],
-        "chosen": {"num_topics": 4, "job_name": "k4", "model_artifacts": "k4/output/model.tar.gz"},
-        "why": "4 topics had the best combined score (0.92)", "plot": None, "plot_skipped": "no matplotlib",
-    }
-    (tmp_path / "comparison.json").write_text(json.dumps(comparison))
+    (tmp_path / "comparison.json").write_text(json.dumps(SWEEP_COMPARISON))
     assert main(arguments(tmp_path, tmp_path / "report", "--comparison", str(tmp_path / "comparison.json"))) == 0
     page = (tmp_path / "report" / "report.html").read_text()
     assert "Choosing the number of topics" in page and "4 topics had the best combined score (0.92)" in page
     assert "<tr class=chosen><td class=number>4</td>" in page and "Failed" in page
+    assert "Measures against the number of topics" not in page  # the sweep drew no plot
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
-    assert summary["num_topics_chosen_because"] == comparison["why"]
+    assert summary["num_topics_chosen_because"] == SWEEP_COMPARISON["why"]
+
+
+def test_a_comparison_on_s3_is_shown_with_the_plot_beside_it(tmp_path, s3, monkeypatch):
+    make_run(tmp_path)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # the report's own plots are not under test here
+    plot = PNG_MAGIC + b"comparison plot"
+    document = {**SWEEP_COMPARISON, "plot": "comparison.png", "plot_skipped": None}
+    s3.put_object(Bucket="data", Key="runs/r1/comparison/comparison.json", Body=json.dumps(document).encode())
+    s3.put_object(Bucket="data", Key="runs/r1/comparison/comparison.png", Body=plot)
+
+    comparison_uri = "s3://data/runs/r1/comparison/comparison.json"
+    assert main(arguments(tmp_path, tmp_path / "report", "--comparison", comparison_uri)) == 0
+
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "4 topics had the best combined score (0.92)" in page
+    assert f"src='data:image/png;base64,{base64.b64encode(plot).decode()}'" in page
 
 
 def test_a_comparison_that_is_not_one_fails_clearly(tmp_path, capsys):
@@ -334,3 +362,10 @@ def test_a_comparison_that_is_not_one_fails_clearly(tmp_path, capsys):
     (tmp_path / "comparison.json").write_text(json.dumps({"candidates": []}))
     assert main(arguments(tmp_path, tmp_path / "report", "--comparison", str(tmp_path / "comparison.json"))) == 2
     assert "is not a comparison written by training.compare" in capsys.readouterr().err
+
+
+def test_a_comparison_path_that_is_a_folder_fails_clearly(tmp_path, capsys):
+    make_run(tmp_path)
+    (tmp_path / "comparison").mkdir()
+    assert main(arguments(tmp_path, tmp_path / "report", "--comparison", str(tmp_path / "comparison"))) == 2
+    assert "comparison is a folder, not a file" in capsys.readouterr().err
