@@ -17,7 +17,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -37,6 +37,7 @@ from tests.harness.lambda_runtime import LambdaFunction, LambdaRuntime
 from tests.harness.principals import SERVICE, Identities, bind
 from tests.harness.sagemaker_endpoints import EndpointPlan, SageMakerEndpoints
 from tests.harness.sagemaker_jobs import JobHooks, SageMakerJobs
+from tests.infra.cfn import all_states
 
 # `.sync` integrations and the managed EventBridge rule Step Functions needs to learn a job ended.
 _SYNC_RULES = {
@@ -52,18 +53,6 @@ class LambdaFailed(Exception):
     def __init__(self, payload: Mapping[str, Any]) -> None:
         super().__init__(f"{payload.get('errorType')}: {payload.get('errorMessage')}")
         self.payload = payload
-
-
-def task_resources(states: Mapping[str, Any]) -> Iterator[str]:
-    """The Resource of every Task state, nested Parallel branches and Map processors included."""
-    for state in states.values():
-        if state.get("Type") == "Task":
-            yield state["Resource"]
-        for branch in state.get("Branches", []):
-            yield from task_resources(branch["States"])
-        for processor in ("ItemProcessor", "Iterator"):
-            if processor in state:
-                yield from task_resources(state[processor]["States"])
 
 
 class Harness:
@@ -210,10 +199,11 @@ class Harness:
     def _sagemaker_backend(self) -> Any:
         return sagemaker_backends[self.account][self.region]
 
-    def _check_managed_rules(self, definition: Mapping[str, Any], role_arn: str) -> None:
+    def _check_managed_rules(self, definition: dict[str, Any], role_arn: str) -> None:
         documents = self.identities.policy_documents(role_arn)
-        for resource in task_resources(definition["States"]):
-            match = re.fullmatch(r"arn:[\w-]+:states:::([\w-]+:\w+)\.sync", resource)
+        tasks = [state for state in all_states(definition).values() if state["Type"] == "Task"]
+        for task in tasks:
+            match = re.fullmatch(r"arn:[\w-]+:states:::([\w-]+:\w+)\.sync", task["Resource"])
             rule = _SYNC_RULES.get(match[1]) if match else None
             if rule is None:
                 continue

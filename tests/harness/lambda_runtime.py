@@ -67,22 +67,12 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
-@dataclass(frozen=True)
-class Invocation:
-    function: str
-    request_id: str
-    event: Any
-    error_type: str | None
-    seconds: float
-
-
 class LambdaRuntime:
     def __init__(self, identities: Identities, region: str) -> None:
         self._identities = identities
         self._region = region
         self._functions: dict[str, LambdaFunction] = {}
         self._warm: set[str] = set()
-        self.invocations: list[Invocation] = []
 
     def add(self, function: LambdaFunction) -> None:
         self._functions[function.arn] = function
@@ -119,7 +109,6 @@ class LambdaRuntime:
             memory_limit_in_mb=function.memory_mb, aws_request_id=request_id,
             log_group_name=f"/aws/lambda/{function.name}", log_stream_name=f"harness/[$LATEST]{request_id}",
             deadline=time.monotonic() + function.timeout_seconds)
-        started = time.perf_counter()
         error_type = None
         with self._lambda_process(function, principal):
             try:
@@ -130,8 +119,6 @@ class LambdaRuntime:
                     "errorMessage": str(error), "errorType": error_type, "requestId": request_id,
                     "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
                 }).encode()
-        self.invocations.append(Invocation(function.name, request_id, event, error_type,
-                                           time.perf_counter() - started))
         return body, ("Unhandled" if error_type else None)
 
     def _handler(self, function: LambdaFunction) -> Callable[[Any, LambdaContext], Any]:

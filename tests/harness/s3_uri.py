@@ -41,15 +41,16 @@ def list_keys(s3: BaseClient, prefix: S3Location) -> list[str]:
     return keys
 
 
-def download_prefix(s3: BaseClient, prefix: S3Location, folder: Path) -> list[Path]:
-    """Copies every object under `prefix` into `folder`, keeping the path after the prefix.
+def relative_key(prefix: S3Location, key: str) -> str:
+    """`key` below `prefix`; an exact object key gives its base name, as SageMaker's S3Prefix input does."""
+    return key[len(prefix.key):].lstrip("/") or key.rsplit("/", 1)[-1]
 
-    An exact object key lands under its base name, as SageMaker's S3Prefix input does.
-    """
+
+def download_prefix(s3: BaseClient, prefix: S3Location, folder: Path) -> list[Path]:
+    """Copies every object under `prefix` into `folder`, keeping the path after the prefix."""
     written = []
     for key in list_keys(s3, prefix):
-        relative = key[len(prefix.key):].lstrip("/") or key.rsplit("/", 1)[-1]
-        target = folder / relative
+        target = folder / relative_key(prefix, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(s3.get_object(Bucket=prefix.bucket, Key=key)["Body"].read())
         written.append(target)

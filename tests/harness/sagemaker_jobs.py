@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from tests.harness.gate import RequestGate, ServiceError
 from tests.harness.principals import Identities, Principal
-from tests.harness.s3_uri import S3Location, download_prefix, list_keys, upload_folder
+from tests.harness.s3_uri import S3Location, download_prefix, list_keys, relative_key, upload_folder
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 
@@ -95,8 +95,7 @@ class TransformJobRun:
     def inputs(self) -> dict[str, bytes]:
         """Input objects by their key relative to the input prefix (an exact key: its base name)."""
         prefix = self._input
-        return {key[len(prefix.key):].lstrip("/") or key.rsplit("/", 1)[-1]: data
-                for key, data in _read_prefix(self.s3, prefix).items()}
+        return {relative_key(prefix, key): data for key, data in _read_prefix(self.s3, prefix).items()}
 
     def write_output(self, relative_key: str, data: bytes) -> None:
         """Writes the output of one input object, named `<input>.out` as batch transform does."""
@@ -125,7 +124,6 @@ class _Job:
     request: dict[str, Any]
     polls_left: int
     outcome: tuple[str, str | None] | None = None
-    finished: bool = False
 
 
 @dataclass
@@ -175,16 +173,17 @@ class SageMakerJobs:
 
     def _described(self, noun: str) -> Callable[[Principal, dict[str, Any]], None]:
         def advance(_: Principal, params: dict[str, Any]) -> None:
-            job = self._jobs.get((noun, params[f"{noun}Name"]))
-            if job is None or job.finished:
+            name = params[f"{noun}Name"]
+            job = self._jobs.get((noun, name))
+            if job is None:  # not started by a principal, or already ended
                 return
             if job.outcome is None:
                 job.outcome = self._run(job)
             if job.polls_left > 0:
                 job.polls_left -= 1
                 return
-            job.finished = True
-            self._set_status(noun, params[f"{noun}Name"], *job.outcome)
+            del self._jobs[(noun, name)]
+            self._set_status(noun, name, *job.outcome)
         return advance
 
     def _set_status(self, noun: str, name: str, status: str, reason: str | None) -> None:

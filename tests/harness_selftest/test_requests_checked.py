@@ -58,7 +58,10 @@ def test_pass_role_honours_the_passed_to_service_condition() -> None:
 
     result = _run(states_policy=policy)
 
-    assert "iam:PassRole" in result.requests_to("sagemaker", "CreateTrainingJob")[0].error_message
+    assert result.status == "FAILED"
+    [create] = result.requests_to("sagemaker", "CreateTrainingJob")
+    assert create.error_code == "AccessDeniedException"
+    assert f"iam:PassRole on resource: {toy.SAGEMAKER_ROLE}" in create.error_message
 
 
 def test_a_role_that_may_not_manage_the_sync_rule_cannot_deploy_the_state_machine() -> None:

@@ -44,6 +44,8 @@ def test_a_processing_job_runs_local_code_on_its_s3_inputs(harness: Harness) -> 
 
     assert result.status == "SUCCEEDED", result.report()
     assert result.output == {"status": "Completed"}
+    assert list(seen["inputs"]) == ["corpus"]
+    assert seen["inputs"]["corpus"].as_posix().endswith("/opt/ml/processing/input/corpus")
     assert seen["files"] == ["a.txt", "nested/b.txt"]
     assert (seen["arguments"], seen["environment"]) == (["--min-count", "2"], {"RUN_ID": "r1"})
     counts = harness.client("s3").get_object(Bucket=toy.BUCKET, Key="datasets/r1/vocab/counts.json")["Body"].read()

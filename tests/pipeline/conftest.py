@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,6 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture
-def stack(synthesized) -> LocalStack:
+def stack(synthesized: Synthesized) -> Iterator[LocalStack]:
     with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=120) as harness:
         yield deploy(harness, synthesized)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,7 +29,8 @@ from scipy import sparse
 
 from tests.harness import (ExecutionResult, Harness, JobFailed, LambdaFunction, ProcessingJobRun, TrainingJobRun,
                            TransformJobRun)
-from tests.infra.cfn import ACCOUNT, Deployment, state_machine_definition
+from tests.harness.s3_uri import S3Location, list_keys, upload_folder
+from tests.infra.cfn import Deployment, state_machine_definition
 from tests.infra.synth import Synthesized
 from training import model_params, recordio
 
@@ -41,32 +42,18 @@ class LocalStack:
     harness: Harness
     synthesized: Synthesized
     deployment: Deployment
-    definition: dict[str, Any]
     state_machine_arn: str
     data_bucket: str
-    topic_arn: str
     notifications_queue_url: str
-    functions: dict[str, str] = field(default_factory=dict)  # logical id prefix -> ARN
-
-    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        return self.synthesized.resources(kind)
-
-    def function(self, prefix: str) -> str:
-        (arn,) = [arn for logical, arn in self.functions.items() if logical.startswith(prefix)]
-        return arn
 
     def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/") -> str:
         """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI."""
         from training import prepare
 
-        s3 = self.harness.client("s3")
         with tempfile.TemporaryDirectory() as scratch:
             output = Path(scratch) / "dataset"
             assert prepare.main(["--input", str(corpus), "--output", str(output), "--min-train-shards", "2"]) == 0
-            for path in sorted(output.rglob("*")):
-                if path.is_file():
-                    s3.put_object(Bucket=self.data_bucket, Key=prefix + path.relative_to(output).as_posix(),
-                                  Body=path.read_bytes())
+            upload_folder(self.harness.client("s3"), output, S3Location(self.data_bucket, prefix))
         return f"s3://{self.data_bucket}/{prefix}"
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
@@ -79,7 +66,7 @@ class LocalStack:
     def deliver(self, event: dict[str, Any]) -> list[Any]:
         """EventBridge's part: every rule of the template whose pattern matches invokes its Lambda targets."""
         results = []
-        for rule in self.resources("AWS::Events::Rule").values():
+        for rule in self.synthesized.resources("AWS::Events::Rule").values():
             pattern = self.deployment.resolve(rule["Properties"]["EventPattern"])
             if not EventPattern.load(json.dumps(pattern)).matches_event(event):
                 continue
@@ -114,12 +101,11 @@ class LocalStack:
         return [json.loads(message["Body"]) for message in messages]
 
     def object(self, uri: str) -> bytes:
-        bucket, key = uri[5:].split("/", 1)
-        return self.harness.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        location = S3Location.parse(uri)
+        return self.harness.client("s3").get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
 
     def keys(self, prefix: str) -> list[str]:
-        pages = self.harness.client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.data_bucket, Prefix=prefix)
-        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return list_keys(self.harness.client("s3"), S3Location(self.data_bucket, prefix))
 
 
 def object_created_event(bucket: str, key: str, size: int, version: str | None, account: str, region: str) -> dict:
@@ -243,9 +229,7 @@ def train_locally(harness: Harness) -> Callable[[TrainingJobRun], None]:
         run.write_model(model)
         # NTM reports validation:total_loss in the job's final metrics; moto's job record has no
         # way in through its API, so the metric is added to moto's own record of the job.
-        from moto.sagemaker.models import sagemaker_backends
-
-        job = sagemaker_backends[ACCOUNT][harness.region].training_jobs[run.request["TrainingJobName"]]
+        job = harness.jobs.backend().training_jobs[run.request["TrainingJobName"]]
         job.final_metric_data_list.append({"MetricName": "validation:total_loss", "Value": loss,
                                            "Timestamp": job.creation_time})
     return train
@@ -255,8 +239,9 @@ def transform_with_model(harness: Harness) -> Callable[[TransformJobRun], None]:
     """Topic weights per record from the model the transform names (its decoder's word affinities)."""
     def transform(run: TransformJobRun) -> None:
         model = harness.client("sagemaker").describe_model(ModelName=run.request["ModelName"])
-        bucket, key = model["PrimaryContainer"]["ModelDataUrl"][5:].split("/", 1)
-        tarball = harness.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        location = S3Location.parse(model["PrimaryContainer"]["ModelDataUrl"])
+        # Read as the job's role, as SageMaker fetches the model artifact for the container.
+        tarball = run.s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
         decoder = model_params.load_decoder(io.BytesIO(tarball))
         affinity = np.exp(decoder - decoder.max(axis=0))
         affinity /= affinity.sum(axis=0)
@@ -282,13 +267,10 @@ def deploy(harness: Harness, synthesized: Synthesized, definition: dict[str, Any
             policies = {name: mutate_policies(logical, document) for name, document in policies.items()}
         harness.create_role(deployment.arn(logical), trusted_service=_trusted_service(role), policies=policies,
                             managed_policy_arns=tuple(deployment.resolve(role["Properties"].get("ManagedPolicyArns", []))))
-    functions = {}
     for logical, function in synthesized.resources("AWS::Lambda::Function").items():
         properties = function["Properties"]
-        arn = deployment.arn(logical)
-        functions[logical] = arn
         harness.add_lambda(LambdaFunction(
-            arn=arn, handler=properties["Handler"], role_arn=deployment.resolve(properties["Role"]),
+            arn=deployment.arn(logical), handler=properties["Handler"], role_arn=deployment.resolve(properties["Role"]),
             environment=deployment.resolve(properties.get("Environment", {}).get("Variables", {}))))
     s3 = harness.client("s3")
     for logical in synthesized.resources("AWS::S3::Bucket"):
@@ -307,6 +289,5 @@ def deploy(harness: Harness, synthesized: Synthesized, definition: dict[str, Any
     harness.hooks.processing = run_processing_job
     harness.hooks.training = train_locally(harness)
     harness.hooks.transform = transform_with_model(harness)
-    return LocalStack(harness, synthesized, deployment, rendered, arn, deployment.ref(data_logical), topic_arn,
-                      queue_url, functions)
+    return LocalStack(harness, synthesized, deployment, arn, deployment.ref(data_logical), queue_url)
 

@@ -45,7 +45,9 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     manifest = json.loads(stack.object(outputs["dataset"] + "manifest.json"))
     assert manifest["documents"]["kept"] == 240
     keys = stack.keys(run_prefix)
-    assert outputs["model_artifacts"].endswith("/output/model.tar.gz")
+    assert outputs["model_artifacts"].endswith("/output/model.tar.gz") and stack.object(outputs["model_artifacts"])
+    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointStatus"] == "InService"
     assert any(key.endswith(".pbr.out") for key in keys if "/transform/" in key)
     report = stack.object(outputs["report"]).decode()
     assert "Topic report: 30 topics, 240 documents" in report
@@ -117,6 +119,7 @@ def test_g_without_endpoint_deployment_the_deploy_states_are_skipped(stack):
                        "no-endpoint")
     assert result.status == "SUCCEEDED", result.report()
     assert not ENDPOINT_STATES & {state.name for state in result.states}
+    assert not {"CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
     assert "Batch transform" in [state.name for state in result.states]
 
 
