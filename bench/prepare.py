@@ -35,7 +35,7 @@ import numpy as np
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
-from training import recordio  # noqa: E402
+from training.formats import recordio  # noqa: E402
 
 DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "data" / "20newsgroups.jsonl.gz"
 # The SDK v2 prints a deprecation banner and probes the EC2 metadata address on import.

@@ -5,7 +5,7 @@
 Each case is written twice: `<case>.npz` holds the input (a CSR matrix's data/indices/indptr/shape
 or a dense `array`, plus `labels` when the case has them) and `<case>.pbr` holds what the SDK's
 `write_spmatrix_to_sparse_tensor` / `write_numpy_to_dense_tensor` made of it. The tests check that
-training.recordio writes the same bytes and reads the same matrix back. The SDK is a development
+training.formats.recordio writes the same bytes and reads the same matrix back. The SDK is a development
 dependency only (requirements-dev.txt); nothing at run time imports it.
 """
 

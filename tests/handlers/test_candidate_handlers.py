@@ -5,9 +5,13 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-
 from ntm_glue.candidates import AllCandidatesFailed
-from ntm_glue.handlers import collect_candidates, read_choice, resolve_run, training_metrics
+from ntm_glue.handlers import (
+    collect_candidates,
+    read_choice,
+    resolve_run,
+    training_metrics,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 

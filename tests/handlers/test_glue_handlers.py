@@ -5,7 +5,6 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-
 from ntm_glue.dataset_manifest import DatasetError
 from ntm_glue.handlers import endpoint_status, load_dataset, resolve_run
 from ntm_glue.run_input import RunInputError

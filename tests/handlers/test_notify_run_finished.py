@@ -6,7 +6,6 @@ import time
 import boto3
 import pytest
 from moto import mock_aws
-
 from ntm_glue.handlers import notify_run_finished
 
 ROLE = "arn:aws:iam::123456789012:role/pipeline"

@@ -6,8 +6,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-
 from ntm_glue.handlers import start_from_upload
+
 from stacks.config import PipelineConfig
 
 BUCKET = "data-bucket"

@@ -6,7 +6,12 @@ from tests.harness.gate import Progress, RequestRecord
 from tests.harness.harness import Harness, LambdaFailed
 from tests.harness.lambda_runtime import LambdaFunction
 from tests.harness.result import ExecutionResult, StateRun
-from tests.harness.sagemaker_jobs import JobFailed, ProcessingJobRun, TrainingJobRun, TransformJobRun
+from tests.harness.sagemaker_jobs import (
+    JobFailed,
+    ProcessingJobRun,
+    TrainingJobRun,
+    TransformJobRun,
+)
 
 __all__ = [
     "ExecutionResult", "Harness", "JobFailed", "LambdaFailed", "LambdaFunction", "ProcessingJobRun", "Progress",

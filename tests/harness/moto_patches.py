@@ -38,7 +38,6 @@ from unittest import mock
 import moto
 from botocore.client import BaseClient
 
-
 from tests.harness import gate
 from tests.harness.clock import VirtualClock
 from tests.harness.sagemaker_task import ClientFor, SageMakerTaskService

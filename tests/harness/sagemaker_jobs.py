@@ -28,7 +28,13 @@ from botocore.exceptions import ClientError
 
 from tests.harness.gate import RequestGate, ServiceError
 from tests.harness.principals import Identities, Principal
-from tests.harness.s3_uri import S3Location, download_prefix, list_keys, relative_key, upload_folder
+from tests.harness.s3_uri import (
+    S3Location,
+    download_prefix,
+    list_keys,
+    relative_key,
+    upload_folder,
+)
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 

@@ -14,9 +14,9 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
-
 from ntm_glue.run_config import Deployment, build_run
 from ntm_glue.run_input import parse_request
+
 from stacks.config import PipelineConfig
 from tests.infra.asl import apply_parameters
 from tests.infra.cfn import all_states, state_machine_definition

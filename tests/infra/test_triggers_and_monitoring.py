@@ -7,9 +7,9 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-
 from ntm_glue.run_notification import FINISHED
 from ntm_glue.upload_trigger import rule_key_patterns
+
 from stacks.config import ConfigError, PipelineConfig, load_config
 from tests.infra.cfn import Deployment
 from tests.infra.synth import Synthesized, synthesize

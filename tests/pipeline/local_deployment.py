@@ -27,12 +27,20 @@ import numpy as np
 from moto.events.models import EventPattern
 from scipy import sparse
 
-from tests.harness import (ExecutionResult, Harness, JobFailed, LambdaFunction, ProcessingJobRun, TrainingJobRun,
-                           TransformJobRun)
+from tests.harness import (
+    ExecutionResult,
+    Harness,
+    JobFailed,
+    LambdaFunction,
+    ProcessingJobRun,
+    TrainingJobRun,
+    TransformJobRun,
+)
 from tests.harness.s3_uri import S3Location, list_keys, upload_folder
 from tests.infra.cfn import Deployment, state_machine_definition
 from tests.infra.synth import Synthesized
-from training import model_params, recordio
+from training.formats import ntm_artifact as model_params
+from training.formats import recordio
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -48,7 +56,7 @@ class LocalStack:
 
     def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/") -> str:
         """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI."""
-        from training import prepare
+        from training.preparation import prepare
 
         with tempfile.TemporaryDirectory() as scratch:
             output = Path(scratch) / "dataset"

@@ -1,0 +1,101 @@
+"""The run document: unique valid names, layout of a run's outputs, strings for hyperparameters."""
+
+import re
+
+import pytest
+from ntm_glue.run_config import MAX_NAME, Deployment, build_run, sagemaker_name
+from ntm_glue.run_input import parse_request
+
+from stacks.config import PipelineConfig
+
+BUCKET = "data-bucket"
+DEPLOYMENT = Deployment("ntm", BUCKET, "ntm-topics", endpoint_max_polls=5, endpoint_poll_seconds=30)
+NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def run_for(body, execution="manual-run-1"):
+    return build_run(parse_request(body, PipelineConfig().run_defaults(), BUCKET), execution, DEPLOYMENT)
+
+
+def test_names_are_valid_and_unique_even_for_long_similar_executions():
+    long_a = "upload-" + "x" * 70 + "-a"
+    long_b = "upload-" + "x" * 70 + "-b"
+    names = {sagemaker_name("ntm", kind, run) for kind in ("train", "transform") for run in (long_a, long_b)}
+    assert len(names) == 4
+    assert all(NAME.match(name) and len(name) <= MAX_NAME for name in names)
+
+
+def test_names_survive_characters_sagemaker_refuses():
+    name = sagemaker_name("ntm", "train", "My Run_2026.11.25 (retry)")
+    assert NAME.match(name) and name.startswith("ntm-train-My-Run-2026-11-25-retry-")
+
+
+def test_a_corpus_run_prepares_into_its_own_dataset_prefix():
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz"}, "exec-42")
+    assert run["prepare"]["enabled"] is True
+    assert run["dataset"]["uri"] == f"s3://{BUCKET}/datasets/exec-42/"
+    assert run["output_uri"] == f"s3://{BUCKET}/runs/exec-42/"
+    assert run["training"]["output_uri"].startswith(run["output_uri"])
+    assert run["transform"]["output_uri"].startswith(run["output_uri"])
+    arguments = run["prepare"]["arguments"]
+    assert arguments[arguments.index("--train-shards") + 1] == "8"
+    assert arguments[arguments.index("--num-topics") + 1] == "30"
+
+
+def test_a_prepared_dataset_run_skips_preparation():
+    run = run_for({"dataset": f"s3://{BUCKET}/datasets/news/"})
+    assert run["prepare"]["enabled"] is False
+    assert run["dataset"]["train_uri"] == f"s3://{BUCKET}/datasets/news/train/"
+    assert run["dataset"]["manifest_uri"] == f"s3://{BUCKET}/datasets/news/manifest.json"
+
+
+def test_hyperparameters_are_strings():
+    run = run_for({"dataset": f"s3://{BUCKET}/datasets/news/", "hyperparameters": {"batch_norm": True}})
+    (candidate,) = run["training"]["candidates"]
+    assert candidate["hyperparameters"]["batch_norm"] == "true"
+    assert candidate["hyperparameters"]["num_topics"] == "30"
+    assert all(isinstance(value, str) for value in candidate["hyperparameters"].values())
+
+
+def test_one_training_job_per_candidate_and_a_comparison_only_for_several():
+    single = run_for({"dataset": f"s3://{BUCKET}/datasets/news/"})
+    assert single["sweep"]["enabled"] is False
+    assert "--comparison" not in single["report"]["arguments"]
+    sweep = run_for({"dataset": f"s3://{BUCKET}/datasets/news/", "num_topics": [10, 20, 30], "selection": "loss"}, "e7")
+    names = [c["job_name"] for c in sweep["training"]["candidates"]]
+    assert [c["num_topics"] for c in sweep["training"]["candidates"]] == [10, 20, 30]
+    assert len(set(names)) == 3 and all(NAME.match(n) for n in names)
+    assert [c["hyperparameters"]["num_topics"] for c in sweep["training"]["candidates"]] == ["10", "20", "30"]
+    assert sweep["sweep"]["enabled"] is True
+    assert sweep["sweep"]["comparison_uri"] == f"s3://{BUCKET}/runs/e7/comparison/"
+    arguments = sweep["sweep"]["arguments"]
+    assert arguments[arguments.index("--rule") + 1] == "loss"
+    assert "--comparison" in sweep["report"]["arguments"]
+
+
+def test_preparation_keeps_the_vocabulary_above_the_largest_candidate():
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/c", "num_topics": [10, 200]})
+    arguments = run["prepare"]["arguments"]
+    assert arguments[arguments.index("--num-topics") + 1] == "200"
+
+
+def test_never_fewer_train_shards_than_instances():
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/c", "training": {"instance_count": 12}})
+    arguments = run["prepare"]["arguments"]
+    assert arguments[arguments.index("--train-shards") + 1] == "12"
+
+
+@pytest.mark.parametrize("flag, expected", [(True, True), (False, False)])
+def test_deploy_follows_the_input(flag, expected):
+    run = run_for({"dataset": f"s3://{BUCKET}/datasets/d/", "deploy_endpoint": flag})
+    assert run["deploy"]["enabled"] is expected
+    assert run["deploy"]["endpoint_name"] == "ntm-topics"
+    assert run["deploy"]["max_polls"] == 5
+
+
+def test_report_reads_the_run_outputs_and_arguments_fit_the_api_limit():
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/c", "run_name": "r" * 40}, "e" * 80)
+    arguments = run["report"]["arguments"]
+    assert all(len(argument) <= 256 for argument in arguments)
+    assert arguments[arguments.index("--output") + 1] == "/opt/ml/processing/output/report"
+    assert run["report"]["page_uri"] == run["output_uri"] + "report/report.html"

@@ -1,0 +1,224 @@
+"""Turn raw documents into the dataset NTM trains on.
+
+    python -m training.prepare --input PATH [PATH ...] --output DIR [options]
+
+Two passes keep memory bounded by the vocabulary and one block of documents, not by the corpus:
+1. counting: worker processes read and tokenize every document; the main process adds up term
+   and document frequencies and spools each document's token ids to a work folder on disk;
+2. encoding: choose the vocabulary, decide which documents stay and their split, and write the
+   RecordIO-protobuf files from the spool, the manifest last.
+The layout written is docs/design.md section 2; docs/corpus-preparation.md has the details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from training.common.cli_options import (
+    add_reading_options,
+    add_vocabulary_options,
+    at_least,
+    fraction,
+)
+from training.common.errors import JobInputError
+from training.formats import dataset as layout
+from training.preparation.corpus_readers import describe_inputs, discover
+from training.preparation.counting import count_corpus
+from training.preparation.errors import PrepareError
+from training.preparation.stop_words import ENGLISH_STOP_WORDS
+from training.preparation.token_spool import (
+    SpoolReader,
+    TokenSpool,
+    bag_of_words,
+    known_tokens,
+)
+from training.preparation.vocabulary import (
+    TermTable,
+    check_vocabulary,
+    choose_vocabulary,
+    read_vocabulary,
+    write_vocabulary,
+)
+
+# Tokens gathered from the spool per block of the encoding pass (4 bytes each).
+TOKENS_PER_BLOCK = 1 << 20
+# Split codes, in the order of layout.SPLITS.
+_TRAIN, _VALIDATION, _TEST = range(3)
+
+
+def _vocabulary(arguments: argparse.Namespace, table: TermTable) -> list[str]:
+    if arguments.vocabulary:
+        vocabulary = read_vocabulary(Path(arguments.vocabulary))
+    else:
+        vocabulary = choose_vocabulary(table, arguments.vocab_size, arguments.min_df, arguments.max_df, ENGLISH_STOP_WORDS)
+    check_vocabulary(vocabulary, table, arguments)
+    return vocabulary
+
+
+def _kept_documents(arguments: argparse.Namespace, reader: SpoolReader, columns: np.ndarray) -> tuple:
+    """The ids of the documents that stay, and how many were dropped for which reason."""
+    in_vocabulary = np.zeros(reader.documents, dtype=np.int64)
+    for block in reader.blocks(np.arange(reader.documents), TOKENS_PER_BLOCK):
+        in_vocabulary[block] = known_tokens(reader.tokens_of(block), reader.lengths[block], columns)
+    kept = in_vocabulary >= max(1, arguments.min_tokens)
+    empty = reader.lengths == 0
+    dropped = {"empty": int(np.count_nonzero(~kept & empty)), "too_short": int(np.count_nonzero(~kept & ~empty))}
+    if not kept.any():
+        raise PrepareError(
+            f"all {reader.documents:,} documents were dropped ({dropped['empty']:,} empty, {dropped['too_short']:,} "
+            f"with fewer than --min-tokens {arguments.min_tokens} vocabulary words)"
+        )
+    return np.flatnonzero(kept), dropped
+
+
+def _assign_splits(arguments: argparse.Namespace, kept: int) -> tuple:
+    """A random split code per kept document, and the train documents' positions in random order."""
+    test = max(1, round(kept * arguments.test_fraction))
+    validation = max(1, round(kept * arguments.validation_fraction))
+    train = kept - test - validation
+    if train < 1:
+        raise PrepareError(f"only {kept} documents were kept: train, validation and test need at least one each")
+    if train < arguments.train_shards:
+        raise PrepareError(f"{train} train documents cannot fill --train-shards {arguments.train_shards}: lower it or add documents")
+    order = np.random.default_rng(arguments.seed).permutation(kept)
+    splits = np.full(kept, _TRAIN, dtype=np.int8)
+    splits[order[:test]] = _TEST
+    splits[order[test : test + validation]] = _VALIDATION
+    return splits, order[test + validation :]
+
+
+def _write_train(output: Path, reader: SpoolReader, documents: np.ndarray, columns: np.ndarray, width: int, shards: int) -> list[str]:
+    """Deal the (shuffled) train documents round-robin into the shards: each shard mixes the whole
+    corpus, which matters when the input is sorted, e.g. by label."""
+    writer = layout.PartWriter(output, layout.TRAIN)
+    for shard in range(shards):
+        writer.new_part()
+        for block in reader.blocks(documents[shard::shards], TOKENS_PER_BLOCK):
+            writer.write(bag_of_words(reader.tokens_of(block), reader.lengths[block], columns, width))
+    writer.close()
+    return writer.files
+
+
+def _write_in_order(output: Path, reader: SpoolReader, kept: np.ndarray, splits: np.ndarray, columns: np.ndarray, width: int) -> dict:
+    """transform/ (every kept document), validation/ and test/, in input order."""
+    writers = {name: layout.PartWriter(output, name, layout.RECORDS_PER_PART) for name in (layout.TRANSFORM, layout.VALIDATION, layout.TEST)}
+    done = 0
+    for block in reader.blocks(kept, TOKENS_PER_BLOCK):
+        rows = bag_of_words(reader.tokens_of(block), reader.lengths[block], columns, width)
+        codes = splits[done : done + len(block)]
+        done += len(block)
+        writers[layout.TRANSFORM].write(rows)
+        writers[layout.VALIDATION].write(rows[codes == _VALIDATION])
+        writers[layout.TEST].write(rows[codes == _TEST])
+    for writer in writers.values():
+        writer.close()
+    return {name: writer.files for name, writer in writers.items()}
+
+
+def _write_documents(output: Path, reader: SpoolReader, kept: np.ndarray, splits: np.ndarray) -> None:
+    """documents.jsonl: each kept document's metadata plus its split, in transform order."""
+    split_of = np.full(reader.documents, -1, dtype=np.int8)
+    split_of[kept] = splits
+    endings = [f', "split": "{name}"}}\n' for name in layout.SPLITS]
+    with open(output / layout.DOCUMENTS, "w", encoding="utf-8") as documents:
+        for metadata, code in zip(reader.metadata(), split_of.tolist()):
+            if code >= 0:
+                documents.write(metadata[:-1] + endings[code])
+
+
+def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> dict:
+    input_files = discover(arguments.input)
+    inputs = describe_inputs(arguments.input)
+    spool = TokenSpool(work)
+    table, undecodable = count_corpus(arguments, input_files, spool)
+    reader = spool.reader()
+    try:
+        vocabulary = _vocabulary(arguments, table)
+        (output / layout.AUXILIARY).mkdir()
+        write_vocabulary(output / layout.VOCABULARY, vocabulary)
+        columns = table.columns(vocabulary)
+        kept, dropped = _kept_documents(arguments, reader, columns)
+        splits, train_order = _assign_splits(arguments, len(kept))
+        files = {layout.TRAIN: _write_train(output, reader, kept[train_order], columns, len(vocabulary), arguments.train_shards)}
+        files.update(_write_in_order(output, reader, kept, splits, columns, len(vocabulary)))
+        _write_documents(output, reader, kept, splits)
+    finally:
+        reader.close()
+    counts = np.bincount(splits, minlength=3)
+    return {
+        "format_version": 1,
+        "vocabulary_size": len(vocabulary),
+        "documents": {
+            "read": reader.documents,
+            "kept": len(kept),
+            **{name: int(count) for name, count in zip(layout.SPLITS, counts)},
+            "dropped": dropped,
+        },
+        "files": {**files, layout.AUXILIARY: [layout.VOCABULARY], "documents": layout.DOCUMENTS},
+        "labels": bool(reader.labelled[kept].any()),
+        "options": dict(vars(arguments)),
+        "inputs": inputs,
+        "decode_errors": undecodable,
+    }
+
+
+def prepare(arguments: argparse.Namespace) -> dict:
+    """Prepare the dataset into arguments.output; returns the manifest, written there last."""
+    output = Path(arguments.output)
+    layout.clear_output(output)
+    work = Path(tempfile.mkdtemp(prefix=layout.WORK_PREFIX, dir=output))
+    try:
+        manifest = _prepare_into(arguments, output, work)
+        shutil.rmtree(work)
+        layout.write_manifest(output, manifest)
+        return manifest
+    except BaseException:
+        layout.remove_dataset(output)
+        raise
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.prepare",
+        description="Turn raw documents into NTM's dataset: vocabulary and sharded sparse RecordIO-protobuf.",
+    )
+    add_reading_options(parser)
+    parser.add_argument("--output", required=True, metavar="DIR", help="folder for the dataset (new, empty, or an earlier dataset)")
+    add_vocabulary_options(parser)
+    parser.add_argument("--vocabulary", metavar="FILE", help="use this vocab.txt (an earlier run's, or training.term_counts') instead of choosing one")
+    parser.add_argument("--min-tokens", type=at_least(0), default=10, help="drop documents with fewer vocabulary words (default 10; the AWS example dropped those with 25 or fewer)")
+    parser.add_argument("--train-shards", type=at_least(1), default=8, help="train files, for ShardedByS3Key (default 8)")
+    parser.add_argument("--min-train-shards", type=at_least(1), default=1, help="fail if --train-shards is lower (the pipeline passes its training instance count)")
+    parser.add_argument("--validation-fraction", type=fraction, default=0.1, help="share of documents for validation (default 0.1)")
+    parser.add_argument("--test-fraction", type=fraction, default=0.1, help="share of documents for test (default 0.1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random split and shuffle (default 0)")
+    arguments = parser.parse_args(argv)
+    if arguments.train_shards < arguments.min_train_shards:
+        parser.error(f"--train-shards {arguments.train_shards} is fewer than --min-train-shards {arguments.min_train_shards}")
+    if arguments.validation_fraction + arguments.test_fraction >= 1.0:
+        parser.error("--validation-fraction and --test-fraction leave nothing to train on")
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    started = time.monotonic()
+    try:
+        manifest = prepare(arguments)
+    except JobInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    counts = manifest["documents"]
+    print(
+        f"prepared {counts['kept']:,} of {counts['read']:,} documents (train {counts['train']:,}, "
+        f"validation {counts['validation']:,}, test {counts['test']:,}; dropped {counts['dropped']}), "
+        f"vocabulary {manifest['vocabulary_size']:,} words, in {time.monotonic() - started:.1f} s -> {arguments.output}"
+    )
+    return 0
