@@ -27,7 +27,7 @@ from training.reporting.analysis import TopicReport
 
 # Documents drawn on the map (a seeded random sample beyond it): t-SNE's time grows faster than
 # the documents, and a few thousand points show the structure as well as all of them.
-MAP_MAX_DOCUMENTS = 3000
+MAP_MAX_DOCUMENTS = 2000
 # matplotlib's tab20 without its greys (kept for OTHERS), dark shades first so that neighbouring
 # groups differ clearly, plus two tab20b colours: 20 distinct colours.
 PALETTE = (
