@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,3 +107,54 @@ def check_report_page(driver, files: ReportFiles) -> None:
     check_hover_shows_title(driver, files)
     check_topic_selection(driver, files)
     assert console_errors(driver) == []
+    if os.environ.get(SCREENSHOT_VARIABLE):
+        save_screenshot(driver, files, Path(os.environ[SCREENSHOT_VARIABLE]))
+
+
+def check_comparison_chart(driver, files: ReportFiles, chosen: int) -> None:
+    open_report(driver, files)
+    charts = driver.find_elements(By.CSS_SELECTOR, "#comparison .comparison-chart")
+    assert [chart.get_attribute("data-measure") for chart in charts] == [
+        "validation_loss", "coherence", "uniqueness", "combined_score"]
+    point = driver.find_element(By.CSS_SELECTOR, "#comparison .measure-point.chosen")
+    assert point.get_attribute("data-num-topics") == str(chosen)
+    ActionChains(driver).move_to_element(point).perform()
+    tooltip = driver.find_element(By.ID, "tooltip")
+    WebDriverWait(driver, 5).until(lambda _: tooltip.is_displayed())
+    assert f"{chosen} topics (chosen)" in tooltip.text
+    assert console_errors(driver) == []
+
+
+def downloaded_report(stack, outputs: dict, folder: Path) -> ReportFiles:
+    """A pipeline run's report folder and its dataset's documents, copied from the emulated bucket."""
+    run_prefix = outputs["run"].split("/", 3)[3]
+    for key in stack.keys(run_prefix + "report/"):
+        target = folder / key[len(run_prefix):]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(stack.object(f"s3://{stack.data_bucket}/{key}"))
+    lines = stack.object(outputs["dataset"] + "documents.jsonl").decode("utf-8").splitlines()
+    return ReportFiles(folder / "report", [json.loads(line) for line in lines])
+
+
+# `make screenshot` sets it: the page test of the dry run's report then saves docs/report.png.
+SCREENSHOT_VARIABLE = "REPORT_SCREENSHOT"
+
+
+def save_screenshot(driver, files: ReportFiles, path: Path) -> None:
+    """The document map and the topic explorer, one topic selected and one document hovered."""
+    driver.set_window_size(1300, 1000)
+    open_report(driver, files)
+    topics = files.json("topics.json")["topics"]
+    largest = max(topics, key=lambda topic: topic["prevalence"])["topic"]
+    driver.execute_script("REPORT.selectTopic(arguments[0]);"
+                          "document.getElementById('documents').scrollIntoView();", largest)
+    height = driver.execute_script("var t = document.getElementById('topics-table');"
+                                   "return t.getBoundingClientRect().top + window.scrollY - "
+                                   "document.getElementById('documents').getBoundingClientRect().top - window.scrollY;")
+    driver.set_window_size(1300, int(height) + 140)
+    driver.execute_script("document.getElementById('documents').scrollIntoView();")
+    point = driver.find_elements(By.CSS_SELECTOR, "#document-map .doc-point:not(.faded)")[-1]
+    ActionChains(driver).move_to_element(point).perform()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1300, 1000)

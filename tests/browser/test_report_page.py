@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.report_page import ReportFiles, check_report_page, console_errors, open_report
+from tests.browser.report_page import (
+    ReportFiles,
+    check_comparison_chart,
+    check_report_page,
+    console_errors,
+    open_report,
+)
 from tests.unit.reporting.test_report import SWEEP_COMPARISON, arguments, make_run
 from training.reporting.report import main
 
@@ -34,15 +38,4 @@ def test_a_capped_map_draws_the_stated_number_of_points(chromium, tmp_path):
 
 def test_a_sweep_s_comparison_is_an_interactive_chart(chromium, tmp_path):
     (tmp_path / "comparison.json").write_text(json.dumps(SWEEP_COMPARISON))
-    files = report_files(tmp_path, "--comparison", str(tmp_path / "comparison.json"))
-    open_report(chromium, files)
-    charts = chromium.find_elements(By.CSS_SELECTOR, "#comparison .comparison-chart")
-    assert [chart.get_attribute("data-measure") for chart in charts] == [
-        "validation_loss", "coherence", "uniqueness", "combined_score"]
-    chosen = chromium.find_element(By.CSS_SELECTOR, "#comparison .measure-point.chosen")
-    assert chosen.get_attribute("data-num-topics") == "4"
-    ActionChains(chromium).move_to_element(chosen).perform()
-    tooltip = chromium.find_element(By.ID, "tooltip")
-    WebDriverWait(chromium, 5).until(lambda _: tooltip.is_displayed())
-    assert "4 topics (chosen)" in tooltip.text
-    assert console_errors(chromium) == []
+    check_comparison_chart(chromium, report_files(tmp_path, "--comparison", str(tmp_path / "comparison.json")), 4)
