@@ -1,22 +1,28 @@
 """Benchmark the report job against the previous report implementation, on 20 Newsgroups.
 
-    .venv/bin/python bench/report.py [CORPUS] [--num-topics 20] [--repetitions 5] [--anchor COMMIT]
+    .venv/bin/python bench/report.py [CORPUS] [--num-topics 20] [--repetitions 5] [--anchor COMMIT] [--run FOLDER]
 
-CORPUS defaults to ../shared/data/20newsgroups.jsonl.gz. Once per call, in a scratch folder:
+CORPUS defaults to ../shared/data/20newsgroups.jsonl.gz. Once per call (or once for all calls
+with --run FOLDER, which keeps the run there and reuses it):
 `python -m training.prepare --label-field group --strip-headers` prepares it, a stand-in for
 NTM fits the topics (scikit-learn NMF on the train split, as the offline harness does) and the
 transform output is the decoder's word affinities per document (also as the harness does). Then,
 one after the other in each repetition, each in its own process:
 - anchor: `python -m training.report` of the previous implementation (commit --anchor, static
   page with matplotlib PNGs), from a `git archive` of its training/ folder;
-- ours: `python -m training.report` of this work tree.
-Printed: median wall time, the ratio ours / anchor, and each report.html's size.
+- ours: `python -m training.report` of this work tree, where matplotlib is importable (as
+  locally: it then also draws the PNGs, as the anchor does);
+- ours as in the job: the same with matplotlib made unimportable, as in the scikit-learn image.
+Printed: median wall time and median CPU time (user + system of the child process: on a busy
+shared machine the wall time mostly measures the others' load), ratios to the anchor, and each
+report.html's size.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -70,13 +76,29 @@ def export_anchor(commit: str, folder: Path) -> Path:
     return folder
 
 
-def timed_report(code: Path, run: dict[str, Path], output: Path) -> float:
-    command = [sys.executable, "-m", "training.report", "--model", str(run["model"]), "--dataset", str(run["dataset"]),
+# `python -m training.report` with `import matplotlib` failing, as in the SageMaker scikit-learn image.
+WITHOUT_MATPLOTLIB = "import sys; sys.modules['matplotlib'] = None; from training.reporting.report import main; sys.exit(main())"
+
+
+def timed_report(code: Path, run: dict[str, Path], output: Path, matplotlib: bool = True) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one report job in its own process."""
+    launcher = ["-m", "training.report"] if matplotlib else ["-c", WITHOUT_MATPLOTLIB]
+    command = [sys.executable, *launcher, "--model", str(run["model"]), "--dataset", str(run["dataset"]),
                "--transform-output", str(run["transform"]), "--output", str(output)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, cwd=code, check=True, capture_output=True, env={"PYTHONPATH": str(code), "MPLBACKEND": "Agg",
                                                                            "PATH": "/usr/bin:/bin"})
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+SIDES = {
+    "anchor": "anchor: previous static page (matplotlib PNGs)",
+    "ours": "ours: interactive page (+ PNGs, matplotlib here)",
+    "ours-job": "ours as in the job (no matplotlib)",
+}
 
 
 def main() -> int:
@@ -85,27 +107,36 @@ def main() -> int:
     parser.add_argument("--num-topics", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--anchor", default=DEFAULT_ANCHOR, help=f"commit of the previous report (default {DEFAULT_ANCHOR})")
+    parser.add_argument("--run", type=Path, help="folder to keep the prepared run in and reuse (default: a scratch folder)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-report-") as scratch:
         folder = Path(scratch)
-        run = prepare_run(args.corpus, folder, args.num_topics)
+        if args.run is not None and (args.run / "model.tar.gz").is_file():
+            run = {"model": args.run / "model.tar.gz", "dataset": args.run / "dataset", "transform": args.run / "transform"}
+        else:
+            if args.run is not None:
+                args.run.mkdir(parents=True, exist_ok=True)
+            run = prepare_run(args.corpus, args.run or folder, args.num_topics)
         documents = sum(1 for _ in open(run["dataset"] / "documents.jsonl", encoding="utf-8"))
-        sides = {"anchor": export_anchor(args.anchor, folder / "anchor"), "ours": REPOSITORY}
-        times: dict[str, list[float]] = {side: [] for side in sides}
+        anchor = export_anchor(args.anchor, folder / "anchor")
+        code = {"anchor": anchor, "ours": REPOSITORY, "ours-job": REPOSITORY}
+        times: dict[str, list[tuple[float, float]]] = {side: [] for side in SIDES}
         for repetition in range(args.repetitions):
-            for side, code in sides.items():
-                times[side].append(timed_report(code, run, folder / f"out-{side}"))
-            print(f"repetition {repetition + 1}: " + ", ".join(f"{side} {t[-1]:.2f} s" for side, t in times.items()),
-                  flush=True)
-        sizes = {side: (folder / f"out-{side}" / "report.html").stat().st_size for side in sides}
-        medians = {side: statistics.median(values) for side, values in times.items()}
-        print(f"\n20 Newsgroups: {documents:,} documents, {args.num_topics} topics, median of {args.repetitions} runs")
-        print("| report | median wall time | report.html |")
-        print("|---|---|---|")
-        print(f"| anchor: previous static page ({args.anchor}, matplotlib PNGs) | {medians['anchor']:.2f} s | "
-              f"{sizes['anchor'] / 1e6:.2f} MB |")
-        print(f"| ours: interactive page | {medians['ours']:.2f} s | {sizes['ours'] / 1e6:.2f} MB |")
-        print(f"ratio ours / anchor: {medians['ours'] / medians['anchor']:.2f}")
+            for side in SIDES:
+                times[side].append(timed_report(code[side], run, folder / f"out-{side}", matplotlib=side != "ours-job"))
+            print(f"repetition {repetition + 1}: "
+                  + ", ".join(f"{side} {t[-1][0]:.1f} s (CPU {t[-1][1]:.1f} s)" for side, t in times.items()), flush=True)
+        sizes = {side: (folder / f"out-{side}" / "report.html").stat().st_size for side in SIDES}
+        wall = {side: statistics.median(t[0] for t in values) for side, values in times.items()}
+        cpu = {side: statistics.median(t[1] for t in values) for side, values in times.items()}
+        print(f"\n20 Newsgroups: {documents:,} documents, {args.num_topics} topics, anchor {args.anchor}, "
+              f"medians of {args.repetitions} runs")
+        print("| report job | wall time | CPU time | report.html |")
+        print("|---|---|---|---|")
+        for side, title in SIDES.items():
+            print(f"| {title} | {wall[side]:.1f} s | {cpu[side]:.1f} s | {sizes[side] / 1e6:.2f} MB |")
+        for side in ("ours", "ours-job"):
+            print(f"ratio {side} / anchor: wall {wall[side] / wall['anchor']:.2f}, CPU {cpu[side] / cpu['anchor']:.2f}")
     return 0
 
 
