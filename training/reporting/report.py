@@ -145,7 +145,7 @@ def _load_parameters(value: str | None, scratch: Path) -> dict:
 
 
 def environment_parameters(environment: dict) -> dict:
-    """RUN_PARAMETER_<NAME> variables as {name: value}, in the order they are named."""
+    """RUN_PARAMETER_<NAME> variables as {name: value}, sorted by name."""
     return {key[len(RUN_PARAMETER_PREFIX):].lower(): value for key, value in sorted(environment.items())
             if key.startswith(RUN_PARAMETER_PREFIX) and len(key) > len(RUN_PARAMETER_PREFIX)}
 
