@@ -28,16 +28,17 @@ PLAIN_TOKEN = re.compile(r"\w\w+")
 # With cleaning: word characters joined by the punctuation of addresses and contractions, so that
 # "lwb@cs.utexas.edu", "ftp.uu.net:/pub/gif" or "don't" arrive whole and are judged once per
 # distinct token (`token_terms`), not re-scanned per occurrence.
-JOINED_TOKEN = re.compile(r"\w+(?:[.@'\u2019/:-]+\w+)*")
+JOINED_TOKEN = re.compile(r"(?:\w\w+|\w(?=['\u2019]))(?:[.@'\u2019/:-]+\w+)*")
 _PIECE_SEPARATOR = re.compile(r"[.@/:-]+")
 # Generic top-level domains: a dotted name ending in one is a host name ("cs.cmu.edu").
 _GENERIC_DOMAINS = frozenset("com edu org net gov mil int arpa bitnet uucp".split())
 _COUNTRY_DOMAIN = re.compile(r"[a-z]{2}")
+_HOST_END = re.compile(r"[/:]")
 # A contraction's ending: its pieces ("don", "ll", "ve") are no words of their own.
 _CONTRACTION = re.compile(r"(?:n't|'ll|'ve|'re|'m|'d)$")
-# Numeric table rows (sports results, statistics) are found from a run of spaces or a tab before
-# a number, a literal the regular-expression engine scans for quickly.
-_TABLE_HINT = re.compile(r"(?: {2}|\t)[-+(]?\d")
+# Numeric table rows (sports results, statistics) are found from two spaces or a tab before a
+# number: patterns that start with a literal, which the regular-expression engine scans for quickly.
+_TABLE_HINTS = (re.compile(r"  [-+(]?\d"), re.compile(r"\t[-+(]?\d"))
 _NUMBER_FIELD = re.compile(r"[-+(]?\d[\d.,:;%/+)x*-]*[a-z]?", re.IGNORECASE)
 TABLE_MIN_NUMBERS = 3
 
@@ -91,23 +92,34 @@ def _is_table_row(line: str) -> bool:
     return numbers >= TABLE_MIN_NUMBERS and 2 * numbers >= len(fields)
 
 
+def _table_rows(text: str) -> list:
+    """(start, end) of each numeric table row, in order."""
+    rows = set()
+    for hint in _TABLE_HINTS:
+        position = 0
+        while hint.pattern[0] != "\t" or "\t" in text:
+            found = hint.search(text, position)
+            if found is None:
+                break
+            start = text.rfind("\n", 0, found.start()) + 1
+            end = text.find("\n", found.end())
+            end = len(text) if end < 0 else end
+            if _is_table_row(text[start:end]):
+                rows.add((start, end))
+            position = end
+    return sorted(rows)
+
+
 def remove_table_rows(text: str) -> str:
     """Drop lines that are mostly numbers in aligned columns: a statistics table's team and player
     abbreviations ("DET", "BOS") otherwise make a topic of their own."""
-    kept, position, resume = [], 0, 0
-    while True:
-        hint = _TABLE_HINT.search(text, position)
-        if hint is None:
-            break
-        start = text.rfind("\n", 0, hint.start()) + 1
-        end = text.find("\n", hint.end())
-        end = len(text) if end < 0 else end
-        if _is_table_row(text[start:end]):
-            kept.append(text[resume:start])
-            resume = end
-        position = end
-    if not kept:
+    rows = _table_rows(text)
+    if not rows:
         return text
+    kept, resume = [], 0
+    for start, end in rows:
+        kept.append(text[resume:start])
+        resume = end
     kept.append(text[resume:])
     return "".join(kept)
 
@@ -130,9 +142,9 @@ def raw_tokens(text: str, settings: TextSettings) -> list:
 def _is_address(token: str) -> bool:
     if "@" in token or "://" in token or token.count("/") >= 2:
         return True
-    labels = re.split(r"[/:]", token, maxsplit=1)[0].split(".")
-    if len(labels) < 2:
+    if "." not in token:
         return False
+    labels = _HOST_END.split(token, maxsplit=1)[0].split(".")
     last = labels[-1]
     return last in _GENERIC_DOMAINS or (len(labels) >= 3 and _COUNTRY_DOMAIN.fullmatch(last) is not None)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -21,9 +20,6 @@ import scipy.sparse
 
 from training.preparation.corpus_readers import Fields, RawBatch
 from training.preparation.text_terms import TextSettings, clean, raw_tokens, token_terms
-
-# A token that is its own single term (text_terms.token_terms would return it unchanged).
-_PLAIN_WORD = re.compile(r"\w\w+")
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,8 @@ def _expand_tokens(ids: dict, token_ids: np.ndarray, lengths: np.ndarray) -> tup
     """Replace each token by its terms (none, one or several), judged once per distinct token.
     Most tokens are plain words, their own single term: only the others go through token_terms."""
     tokens = list(ids)
-    special = [position for position, token in enumerate(tokens) if not _PLAIN_WORD.fullmatch(token)]
+    # isalnum() is a quick test; a word token it rejects ("x_y") only takes the slower, same-result path.
+    special = [position for position, token in enumerate(tokens) if len(token) < 2 or not token.isalnum()]
     if not special:
         return tokens, token_ids, lengths
     expansions = [[ids[term] for term in token_terms(tokens[position])] for position in special]
