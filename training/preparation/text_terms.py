@@ -28,7 +28,7 @@ PLAIN_TOKEN = re.compile(r"\w\w+")
 # With cleaning: word characters joined by the punctuation of addresses and contractions, so that
 # "lwb@cs.utexas.edu", "ftp.uu.net:/pub/gif" or "don't" arrive whole and are judged once per
 # distinct token (`token_terms`), not re-scanned per occurrence.
-JOINED_TOKEN = re.compile(r"(?:\w\w+|\w(?=['\u2019]))(?:[.@'\u2019/:-]+\w+)*")
+JOINED_TOKEN = re.compile(r"(?:\w\w+|\w(?=[.@'\u2019/:-]\w))(?:[.@'\u2019/:-]+\w+)*")
 _PIECE_SEPARATOR = re.compile(r"[.@/:-]+")
 # Generic top-level domains: a dotted name ending in one is a host name ("cs.cmu.edu").
 _GENERIC_DOMAINS = frozenset("com edu org net gov mil int arpa bitnet uucp".split())
