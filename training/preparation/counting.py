@@ -17,6 +17,7 @@ from typing import Callable
 
 from training.preparation.corpus_readers import Fields, InputFile, read_batches
 from training.preparation.errors import PrepareError
+from training.preparation.text_terms import TextSettings
 from training.preparation.token_spool import TokenSpool
 from training.preparation.tokenizer import TokenizeSettings, tokenize_batch
 from training.preparation.vocabulary import TermTable
@@ -95,7 +96,8 @@ def _read_ahead(items: Iterator, depth: int) -> Iterator:
 def count_corpus(arguments: argparse.Namespace, files: list[InputFile], spool: TokenSpool | None) -> tuple[TermTable, int]:
     """Term counts of the corpus, and how many documents held bytes that are not UTF-8."""
     table = TermTable()
-    settings = TokenizeSettings(Fields(arguments.text_field, arguments.id_field, arguments.label_field), arguments.strip_headers)
+    text = TextSettings(strip_headers=arguments.strip_headers, clean_text=arguments.clean_text)
+    settings = TokenizeSettings(Fields(arguments.text_field, arguments.id_field, arguments.label_field), text)
     progress = Progress("counting")
     undecodable = 0
     batches = _read_ahead(read_batches(files, settings.fields), 2 * arguments.workers)
