@@ -41,12 +41,12 @@ class Job:
         absent.mkdir(parents=True)
         (absent / "__init__.py").write_text('raise ModuleNotFoundError("No module named \'matplotlib\'", name="matplotlib")\n')
 
-    def run(self, module: str, *arguments: str) -> subprocess.CompletedProcess:
+    def run(self, module: str, *arguments: str, exit_code: int = 0) -> subprocess.CompletedProcess:
         completed = subprocess.run([str(self.python), "-m", module, *arguments], cwd=self.root, capture_output=True,
                                    text=True, timeout=300, env=sealed_environment({
                                        "PATH": f"{self.python.parent}:/usr/bin:/bin", "HOME": str(self.root),
                                        "PYTHONPATH": f"{self.root / 'code'}:{self.root / 'absent'}", "PYTHONDONTWRITEBYTECODE": "1"}))
-        assert completed.returncode == 0, f"{module} on {self.python}:\n{completed.stderr[-3000:]}"
+        assert completed.returncode == exit_code, f"{module} on {self.python}:\n{completed.stderr[-3000:]}"
         return completed
 
 
@@ -58,6 +58,12 @@ def inputs(root: Path) -> Path:
     lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
     (shards / "a.jsonl").write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
     (shards / "b.jsonl").write_text("".join(lines[len(lines) // 2:]), encoding="utf-8")
+    # Bad JSON in the second of eight 1,000-document batches: the failure reaches the reader while
+    # later batches are still queued for the worker processes, which must be dropped.
+    documents = [json.loads(line) for line in lines]
+    broken = [json.dumps(documents[n % len(documents)]) + "\n" for n in range(8000)]
+    broken[1500] = "{not json\n"
+    (root / "broken.jsonl").write_text("".join(broken), encoding="utf-8")
     sweep = root / "sweep"
     compare_fixtures.write_dataset(sweep)
     compare_fixtures.write_models(sweep, compare_fixtures.known_decoders())
@@ -70,7 +76,10 @@ def inputs(root: Path) -> Path:
 def run_all_jobs(job: Job, given: Path) -> Path:
     out = job.root / "out"
     job.run("training.prepare", "--input", str(SAMPLE), "--output", str(out / "dataset"), "--workers", "2",
-            "--train-shards", "2", "--label-field", "group")
+            "--train-shards", "2", "--strip-headers")
+    failed = job.run("training.prepare", "--input", str(given / "broken.jsonl"), "--output", str(out / "broken"),
+                     "--workers", "2", exit_code=1)
+    (out / "broken-stderr.txt").write_text(failed.stderr.replace(str(given), "<given>"))
     (out / "counts").mkdir(parents=True)
     for shard in ("a", "b"):
         job.run("training.term_counts", "count", "--input", str(given / "shards" / f"{shard}.jsonl"),
@@ -144,6 +153,6 @@ def test_every_training_module_imports_on_the_image_python(tmp_path):
     for target in processing_targets():
         python = container_python(target.python, target.requirement_set)
         completed = subprocess.run([str(python), "-c", script, *modules], cwd=tmp_path, capture_output=True,
-                                   text=True, timeout=120, env={**sealed_environment(), "PYTHONPATH": str(REPO),
+                                   text=True, timeout=120, env={**sealed_environment(), "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
                                                                 "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
         assert completed.returncode == 0, f"{python}: {completed.stderr[-2000:]}"
