@@ -174,14 +174,16 @@ def _check_pins(python: Path, pins: list[str]) -> list[tuple[str, str]]:
 
 def _build(environment: Path, interpreter: Path, full_version: str, requirement_set: str, pins: list[str]) -> None:
     shutil.rmtree(environment, ignore_errors=True)
-    _run([str(interpreter), "-m", "venv", str(environment)], f"creating a Python {full_version} environment")
+    _run([str(interpreter), "-m", "venv", *([] if pins else ["--without-pip"]), str(environment)],
+         f"creating a Python {full_version} environment")
     python = environment / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check",
-          "--only-binary=:all:", "--no-warn-script-location", *pins], f"installing {requirement_set} ({', '.join(pins)})")
+    if pins:
+        _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check",
+              "--only-binary=:all:", "--no-warn-script-location", *pins], f"installing {requirement_set} ({', '.join(pins)})")
+        # A job in the image has pip, but no internet: here pip is gone altogether, and the job's
+        # environment (sealed_environment) has no index either.
+        _run([str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "pip"], "removing pip")
     installed = _check_pins(python, pins)
-    # A job in the image has pip, but no internet: here pip is gone altogether, and the job's
-    # environment (sealed_environment) has no index either.
-    _run([str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "pip"], "removing pip")
     (environment / MARKER).write_text(json.dumps({
         "python": full_version, "interpreter": str(interpreter), "requirement_set": requirement_set,
         "pins": pins, "installed": installed}, indent=1))

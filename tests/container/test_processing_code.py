@@ -26,6 +26,8 @@ from tests.unit.evaluation import test_compare as compare_fixtures
 from tests.unit.reporting import test_report as report_fixtures
 
 SAMPLE = REPO / "samples" / "sample-news.jsonl"
+# One worker runs this module (make test: --dist loadgroup), so the development reference is made once.
+pytestmark = pytest.mark.xdist_group("container-tier")
 TARGETS = [pytest.param(target, id=f"py{target.python}-{target.requirement_set}") for target in processing_targets()]
 
 
