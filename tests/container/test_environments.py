@@ -77,3 +77,13 @@ def test_a_missing_interpreter_is_a_skip_that_names_it():
 def test_an_unknown_requirement_set_is_an_error_naming_the_known_ones():
     with pytest.raises(KeyError, match="sklearn-1.2-1-tag"):
         build_environment("3.8", "no-such-set")
+
+
+def test_the_pins_are_recorded_for_the_image_the_stack_runs():
+    """Changing the processing image without recording its Python and pins here fails."""
+    from stacks.image_registries import SKLEARN_REPOSITORY
+
+    assert environments.IMAGES["processing_image"] == SKLEARN_REPOSITORY
+    for target in processing_targets():
+        pins = dict(pin.split("==") for pin in environments.requirements(target.requirement_set) if "==" in pin)
+        assert {"numpy", "scipy", "scikit-learn"} <= set(pins)
