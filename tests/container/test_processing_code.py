@@ -11,6 +11,9 @@ for byte, but for the paths of the run's own folders; a JSON number may differ i
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import json
 import math
 import os
@@ -53,16 +56,26 @@ class Job:
 
 
 def inputs(root: Path) -> Path:
-    """Everything the four jobs read: the sample corpus in two shards, fabricated candidates, a
-    fabricated run to report on."""
+    """Everything the jobs read: the sample corpus, also in two shards, in three other formats and
+    broken; fabricated candidates; a fabricated run to report on."""
     shards = root / "shards"
     shards.mkdir(parents=True)
     lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
     (shards / "a.jsonl").write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
     (shards / "b.jsonl").write_text("".join(lines[len(lines) // 2:]), encoding="utf-8")
+    # The same documents as CSV (gzipped), plain-text files in label folders and gzipped JSON Lines.
+    documents = [json.loads(line) for line in lines]
+    mixed = root / "mixed"
+    (mixed / "texts").mkdir(parents=True)
+    table = io.StringIO()
+    csv.writer(table).writerows([("id", "label", "text")] + [(d["id"], d["label"], d["text"]) for d in documents[:100]])
+    (mixed / "news.csv.gz").write_bytes(gzip.compress(table.getvalue().encode()))
+    for document in documents[100:160]:
+        (mixed / "texts" / document["label"]).mkdir(exist_ok=True)
+        (mixed / "texts" / document["label"] / f"{document['id']}.txt").write_text(document["text"], encoding="utf-8")
+    (mixed / "rest.jsonl.gz").write_bytes(gzip.compress("".join(lines[160:]).encode()))
     # Bad JSON in the second of eight 1,000-document batches: the failure reaches the reader while
     # later batches are still queued for the worker processes, which must be dropped.
-    documents = [json.loads(line) for line in lines]
     broken = [json.dumps(documents[n % len(documents)]) + "\n" for n in range(8000)]
     broken[1500] = "{not json\n"
     (root / "broken.jsonl").write_text("".join(broken), encoding="utf-8")
@@ -88,6 +101,8 @@ def run_all_jobs(job: Job, given: Path) -> Path:
                 "--workers", "2", "--output", str(out / "counts" / f"{shard}.tsv"))
     job.run("training.term_counts", "vocabulary", "--counts", str(out / "counts" / "a.tsv"),
             str(out / "counts" / "b.tsv"), "--output", str(out / "counts" / "vocab.txt"))
+    job.run("training.prepare", "--input", str(given / "mixed"), "--output", str(out / "mixed"), "--workers", "2",
+            "--vocabulary", str(out / "counts" / "vocab.txt"), "--train-shards", "3", "--min-tokens", "3")
     sweep = given / "sweep"
     job.run("training.compare", "--models", str(sweep / "models"), "--candidates", str(sweep / "candidates.json"),
             "--dataset", str(sweep / "dataset"), "--output", str(out / "comparison"), "--top-words", "10")
