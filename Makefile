@@ -51,7 +51,7 @@ dry-run: install container-envs
 	$(PY) scripts/dry_run.py
 
 test: install container-envs
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 -q
 
 update-snapshots: install
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/infra/test_snapshot.py

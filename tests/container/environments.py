@@ -139,7 +139,8 @@ def _is_complete(environment: Path) -> bool:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created), between processes and between threads alike."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -198,7 +199,7 @@ def build_environment(python_version: str, requirement_set: str) -> Path:
     name = f"py{python_version}-{requirement_set}-{environment_key(interpreter, full_version, pins)}"
     environment = CACHE / name
     if not _is_complete(environment):
-        with _locked(CACHE / f"{name}.lock"):
+        with locked(CACHE / f"{name}.lock"):
             if not _is_complete(environment):  # another process may have built it meanwhile
                 _build(environment, interpreter, full_version, requirement_set, pins)
     return environment / "bin" / "python"

@@ -24,13 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.environments import REPO, container_python, processing_targets, sealed_environment
+from tests.container.environments import REPO, container_python, locked, processing_targets, sealed_environment
 from tests.unit.evaluation import test_compare as compare_fixtures
 from tests.unit.reporting import test_report as report_fixtures
 
 SAMPLE = REPO / "samples" / "sample-news.jsonl"
-# One worker runs this module (make test: --dist loadgroup), so the development reference is made once.
-pytestmark = pytest.mark.xdist_group("container-tier")
 TARGETS = [pytest.param(target, id=f"py{target.python}-{target.requirement_set}") for target in processing_targets()]
 
 
@@ -134,13 +132,28 @@ class RoundedFloat(float):
 
 
 @pytest.fixture(scope="module")
-def given(tmp_path_factory) -> Path:
-    return inputs(tmp_path_factory.mktemp("inputs"))
+def shared(tmp_path_factory, worker_id) -> Path:
+    """Inputs and the development reference, made once per test session: under pytest-xdist the
+    first worker makes them in the session's folder, the other waits for it and reads them."""
+    session = tmp_path_factory.getbasetemp()
+    root = (session.parent if worker_id != "master" else session) / "container-tier"
+    with locked(root.with_suffix(".lock")):
+        if not (root / "done").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            inputs(root / "inputs")
+            run_all_jobs(Job(Path(sys.executable), root / "development"), root / "inputs")
+            (root / "done").touch()
+    return root
 
 
 @pytest.fixture(scope="module")
-def development(given, tmp_path_factory) -> Path:
-    return run_all_jobs(Job(Path(sys.executable), tmp_path_factory.mktemp("development")), given)
+def given(shared) -> Path:
+    return shared / "inputs"
+
+
+@pytest.fixture(scope="module")
+def development(shared) -> Path:
+    return shared / "development" / "out"
 
 
 @pytest.mark.parametrize("target", TARGETS)
