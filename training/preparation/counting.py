@@ -47,8 +47,8 @@ def _ordered_map(function: Callable, items: Iterable, workers: int) -> Iterator:
         yield from map(function, items)
         return
     pool = ProcessPoolExecutor(workers)
+    pending: deque = deque()
     try:
-        pending = deque()
         for item in items:
             pending.append(pool.submit(function, item))
             if len(pending) > 2 * workers:
@@ -56,7 +56,12 @@ def _ordered_map(function: Callable, items: Iterable, workers: int) -> Iterator:
         while pending:
             yield pending.popleft().result()
     finally:
-        pool.shutdown(cancel_futures=True)
+        # Work not started is dropped when the consumer stops early (an error). Cancelling each
+        # future, not shutdown(cancel_futures=True): that argument is Python 3.9+, and the
+        # processing image may run 3.8.
+        for future in pending:
+            future.cancel()
+        pool.shutdown()
 
 
 def _read_ahead(items: Iterator, depth: int) -> Iterator:
