@@ -96,7 +96,7 @@ def run_all_jobs(job: Job, given: Path) -> Path:
     (out / "counts").mkdir(parents=True)
     for shard in ("a", "b"):
         job.run("training.term_counts", "count", "--input", str(given / "shards" / f"{shard}.jsonl"),
-                "--workers", "2", "--output", str(out / "counts" / f"{shard}.tsv"))
+                "--workers", "2", "--strip-headers", "--output", str(out / "counts" / f"{shard}.tsv"))
     job.run("training.term_counts", "vocabulary", "--counts", str(out / "counts" / "a.tsv"),
             str(out / "counts" / "b.tsv"), "--output", str(out / "counts" / "vocab.txt"))
     job.run("training.prepare", "--input", str(given / "mixed"), "--output", str(out / "mixed"), "--workers", "2",
