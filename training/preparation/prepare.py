@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from training.formats import dataset as layout
 from training.preparation.corpus_readers import describe_inputs, discover
 from training.preparation.counting import count_corpus
 from training.preparation.errors import PrepareError
+from training.preparation.splits import TEST, VALIDATION, assign_splits, split_positions, train_order
 from training.preparation.stop_words import ENGLISH_STOP_WORDS
 from training.preparation.token_spool import (
     SpoolReader,
@@ -49,8 +51,20 @@ from training.preparation.vocabulary import (
 
 # Tokens gathered from the spool per block of the encoding pass (4 bytes each).
 TOKENS_PER_BLOCK = 1 << 20
-# Split codes, in the order of layout.SPLITS.
-_TRAIN, _VALIDATION, _TEST = range(3)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This instance's part of a corpus prepared on several (training.preparation.scale_out)."""
+
+    index: int
+    count: int
+    vocabulary: list  # chosen once from every instance's term counts
+
+    @property
+    def part_prefix(self) -> str:
+        # Sorted file names follow instance order, so transform order matches documents.jsonl's.
+        return f"part-{self.index:05d}-"
 
 
 def _vocabulary(arguments: argparse.Namespace, table: TermTable) -> list[str]:
@@ -62,7 +76,7 @@ def _vocabulary(arguments: argparse.Namespace, table: TermTable) -> list[str]:
     return vocabulary
 
 
-def _kept_documents(arguments: argparse.Namespace, reader: SpoolReader, columns: np.ndarray) -> tuple:
+def _kept_documents(arguments: argparse.Namespace, reader: SpoolReader, columns: np.ndarray, shard: Shard | None) -> tuple:
     """The ids of the documents that stay, and how many were dropped for which reason."""
     in_vocabulary = np.zeros(reader.documents, dtype=np.int64)
     for block in reader.blocks(np.arange(reader.documents), TOKENS_PER_BLOCK):
@@ -70,34 +84,43 @@ def _kept_documents(arguments: argparse.Namespace, reader: SpoolReader, columns:
     kept = in_vocabulary >= max(1, arguments.min_tokens)
     empty = reader.lengths == 0
     dropped = {"empty": int(np.count_nonzero(~kept & empty)), "too_short": int(np.count_nonzero(~kept & ~empty))}
-    if not kept.any():
-        raise PrepareError(
-            f"all {reader.documents:,} documents were dropped ({dropped['empty']:,} empty, {dropped['too_short']:,} "
-            f"with fewer than --min-tokens {arguments.min_tokens} vocabulary words)"
-        )
+    if not kept.any() and shard is None:
+        raise PrepareError(all_dropped_message(reader.documents, dropped, arguments.min_tokens))
     return np.flatnonzero(kept), dropped
 
 
-def _assign_splits(arguments: argparse.Namespace, kept: int) -> tuple:
-    """A random split code per kept document, and the train documents' positions in random order."""
-    test = max(1, round(kept * arguments.test_fraction))
-    validation = max(1, round(kept * arguments.validation_fraction))
-    train = kept - test - validation
-    if train < 1:
-        raise PrepareError(f"only {kept} documents were kept: train, validation and test need at least one each")
-    if train < arguments.train_shards:
-        raise PrepareError(f"{train} train documents cannot fill --train-shards {arguments.train_shards}: lower it or add documents")
-    order = np.random.default_rng(arguments.seed).permutation(kept)
-    splits = np.full(kept, _TRAIN, dtype=np.int8)
-    splits[order[:test]] = _TEST
-    splits[order[test : test + validation]] = _VALIDATION
-    return splits, order[test + validation :]
+def all_dropped_message(read: int, dropped: dict, min_tokens: int) -> str:
+    return (f"all {read:,} documents were dropped ({dropped['empty']:,} empty, {dropped['too_short']:,} "
+            f"with fewer than --min-tokens {min_tokens} vocabulary words)")
 
 
-def _write_train(output: Path, reader: SpoolReader, documents: np.ndarray, columns: np.ndarray, width: int, shards: int) -> list[str]:
+def check_split_sizes(arguments: argparse.Namespace, counts: np.ndarray, train_files: int | None = None) -> None:
+    """Every split needs a document and every train file needs one (`counts` in SPLITS order)."""
+    if not counts.all():
+        empty = [name for name, count in zip(layout.SPLITS, counts.tolist()) if not count]
+        raise PrepareError(
+            f"only {int(counts.sum())} documents were kept: train, validation and test need at least one each "
+            f"(the {' and '.join(empty)} split drew none with --seed {arguments.seed}; add documents or raise its fraction)"
+        )
+    if counts[0] < (train_files or arguments.train_shards):
+        raise PrepareError(f"{counts[0]} train documents cannot fill --train-shards {arguments.train_shards}: lower it or add documents")
+
+
+def _assign_splits(arguments: argparse.Namespace, reader: SpoolReader, kept: np.ndarray, shard: Shard | None) -> tuple:
+    """A split code per kept document (from its id, see training.preparation.splits), and the train
+    documents' positions in their seeded random order."""
+    positions = split_positions(reader.id_hashes[kept], arguments.seed)
+    codes = assign_splits(positions, arguments.validation_fraction, arguments.test_fraction)
+    if shard is None:
+        check_split_sizes(arguments, np.bincount(codes, minlength=3))
+    return codes, train_order(positions, codes)
+
+
+def _write_train(output: Path, reader: SpoolReader, documents: np.ndarray, columns: np.ndarray, width: int, shards: int,
+                 prefix: str) -> list[str]:
     """Deal the (shuffled) train documents round-robin into the shards: each shard mixes the whole
     corpus, which matters when the input is sorted, e.g. by label."""
-    writer = layout.PartWriter(output, layout.TRAIN)
+    writer = layout.PartWriter(output, layout.TRAIN, prefix=prefix)
     for shard in range(shards):
         writer.new_part()
         for block in reader.blocks(documents[shard::shards], TOKENS_PER_BLOCK):
@@ -106,17 +129,19 @@ def _write_train(output: Path, reader: SpoolReader, documents: np.ndarray, colum
     return writer.files
 
 
-def _write_in_order(output: Path, reader: SpoolReader, kept: np.ndarray, splits: np.ndarray, columns: np.ndarray, width: int) -> dict:
+def _write_in_order(output: Path, reader: SpoolReader, kept: np.ndarray, splits: np.ndarray, columns: np.ndarray, width: int,
+                    prefix: str) -> dict:
     """transform/ (every kept document), validation/ and test/, in input order."""
-    writers = {name: layout.PartWriter(output, name, layout.RECORDS_PER_PART) for name in (layout.TRANSFORM, layout.VALIDATION, layout.TEST)}
+    writers = {name: layout.PartWriter(output, name, layout.RECORDS_PER_PART, prefix)
+               for name in (layout.TRANSFORM, layout.VALIDATION, layout.TEST)}
     done = 0
     for block in reader.blocks(kept, TOKENS_PER_BLOCK):
         rows = bag_of_words(reader.tokens_of(block), reader.lengths[block], columns, width)
         codes = splits[done : done + len(block)]
         done += len(block)
         writers[layout.TRANSFORM].write(rows)
-        writers[layout.VALIDATION].write(rows[codes == _VALIDATION])
-        writers[layout.TEST].write(rows[codes == _TEST])
+        writers[layout.VALIDATION].write(rows[codes == VALIDATION])
+        writers[layout.TEST].write(rows[codes == TEST])
     for writer in writers.values():
         writer.close()
     return {name: writer.files for name, writer in writers.items()}
@@ -133,21 +158,24 @@ def _write_documents(output: Path, reader: SpoolReader, kept: np.ndarray, splits
                 documents.write(metadata[:-1] + endings[code])
 
 
-def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> dict:
+def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path, shard: Shard | None) -> dict:
     input_files = discover(arguments.input)
     inputs = describe_inputs(arguments.input)
     spool = TokenSpool(work)
-    table, undecodable = count_corpus(arguments, input_files, spool)
+    table, undecodable = count_corpus(arguments, input_files, spool, allow_empty=shard is not None)
     reader = spool.reader()
     try:
-        vocabulary = _vocabulary(arguments, table)
+        vocabulary = shard.vocabulary if shard else _vocabulary(arguments, table)
         (output / layout.AUXILIARY).mkdir()
         write_vocabulary(output / layout.VOCABULARY, vocabulary)
         columns = table.columns(vocabulary)
-        kept, dropped = _kept_documents(arguments, reader, columns)
-        splits, train_order = _assign_splits(arguments, len(kept))
-        files = {layout.TRAIN: _write_train(output, reader, kept[train_order], columns, len(vocabulary), arguments.train_shards)}
-        files.update(_write_in_order(output, reader, kept, splits, columns, len(vocabulary)))
+        kept, dropped = _kept_documents(arguments, reader, columns, shard)
+        splits, train_rank = _assign_splits(arguments, reader, kept, shard)
+        prefix = shard.part_prefix if shard else "part-"
+        # A shard writes its share of the train files: together at least --train-shards.
+        train_files = min(-(-arguments.train_shards // shard.count), len(train_rank)) if shard else arguments.train_shards
+        files = {layout.TRAIN: _write_train(output, reader, kept[train_rank], columns, len(vocabulary), train_files, prefix)}
+        files.update(_write_in_order(output, reader, kept, splits, columns, len(vocabulary), prefix))
         _write_documents(output, reader, kept, splits)
     finally:
         reader.close()
@@ -169,13 +197,14 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> di
     }
 
 
-def prepare(arguments: argparse.Namespace) -> dict:
-    """Prepare the dataset into arguments.output; returns the manifest, written there last."""
+def prepare(arguments: argparse.Namespace, shard: Shard | None = None) -> dict:
+    """Prepare the dataset into arguments.output; returns the manifest, written there last.
+    With `shard`, the output is this instance's part of a corpus prepared on several."""
     output = Path(arguments.output)
     layout.clear_output(output)
     work = Path(tempfile.mkdtemp(prefix=layout.WORK_PREFIX, dir=output))
     try:
-        manifest = _prepare_into(arguments, output, work)
+        manifest = _prepare_into(arguments, output, work, shard)
         shutil.rmtree(work)
         layout.write_manifest(output, manifest)
         return manifest
