@@ -194,6 +194,7 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path, shard
         "options": dict(vars(arguments)),
         "inputs": inputs,
         "decode_errors": undecodable,
+        **({"shard": {"index": shard.index, "count": shard.count}} if shard else {}),
     }
 
 
@@ -213,11 +214,8 @@ def prepare(arguments: argparse.Namespace, shard: Shard | None = None) -> dict:
         raise
 
 
-def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m training.prepare",
-        description="Turn raw documents into NTM's dataset: vocabulary and sharded sparse RecordIO-protobuf.",
-    )
+def add_preparation_options(parser: argparse.ArgumentParser) -> None:
+    """Every option of `python -m training.prepare` (training.scale_out's encode takes them too)."""
     add_reading_options(parser)
     parser.add_argument("--output", required=True, metavar="DIR", help="folder for the dataset (new, empty, or an earlier dataset)")
     add_vocabulary_options(parser)
@@ -228,12 +226,23 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--validation-fraction", type=fraction, default=0.1, help="share of documents for validation (default 0.1)")
     parser.add_argument("--test-fraction", type=fraction, default=0.1, help="share of documents for test (default 0.1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split and shuffle (default 0)")
-    arguments = parser.parse_args(argv)
+
+
+def check_preparation_options(parser: argparse.ArgumentParser, arguments: argparse.Namespace) -> argparse.Namespace:
     if arguments.train_shards < arguments.min_train_shards:
         parser.error(f"--train-shards {arguments.train_shards} is fewer than --min-train-shards {arguments.min_train_shards}")
     if arguments.validation_fraction + arguments.test_fraction >= 1.0:
         parser.error("--validation-fraction and --test-fraction leave nothing to train on")
     return arguments
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.prepare",
+        description="Turn raw documents into NTM's dataset: vocabulary and sharded sparse RecordIO-protobuf.",
+    )
+    add_preparation_options(parser)
+    return check_preparation_options(parser, parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
