@@ -65,6 +65,8 @@ class PipelineConfig:
     transform_instance_type: str = "ml.m5.xlarge"
     transform_instance_count: int = 1
     processing_instance_type: str = "ml.m5.xlarge"
+    # Instances preparing one corpus (docs/corpus-preparation.md, "Several processing instances").
+    preparation_instance_count: int = 1
     # Operations.
     retain_data: bool = True
     noncurrent_version_days: int = 30
@@ -98,7 +100,7 @@ class PipelineConfig:
             deploy_endpoint=self.deploy_endpoint,
             endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
             transform=Compute(self.transform_instance_type, self.transform_instance_count),
-            preparation=PreparationSettings(),
+            preparation=PreparationSettings(instance_count=self.preparation_instance_count),
             # A number as the rule means: keep that many topics whatever the comparison says.
             sweep=SweepSettings(
                 max_candidates=self.max_topic_candidates,
@@ -123,6 +125,7 @@ _RUN_FIELD_TO_KEY = {
     "endpoint.instance_count": "endpoint_instance_count",
     "transform.instance_type": "transform_instance_type",
     "transform.instance_count": "transform_instance_count",
+    "preparation.instance_count": "preparation_instance_count",
 }
 
 

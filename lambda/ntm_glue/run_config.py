@@ -23,6 +23,13 @@ _NOT_NAME = re.compile(r"[^a-zA-Z0-9]+")
 PROCESSING_ROOT = "/opt/ml/processing"
 CORPUS_DIR = f"{PROCESSING_ROOT}/input/corpus"
 DATASET_OUT_DIR = f"{PROCESSING_ROOT}/output/dataset"
+# Preparation on several instances (training.scale_out): per-instance term counts and shard summaries.
+COUNTS_OUT_DIR = f"{PROCESSING_ROOT}/output/counts"
+COUNTS_IN_DIR = f"{PROCESSING_ROOT}/input/counts"
+SHARDS_OUT_DIR = f"{PROCESSING_ROOT}/output/shards"
+SHARDS_IN_DIR = f"{PROCESSING_ROOT}/input/shards"
+# Which instance of a processing job a container is (SageMaker writes it there).
+RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"
 REPORT_MODEL_DIR = f"{PROCESSING_ROOT}/input/model"
 REPORT_DATASET_DIR = f"{PROCESSING_ROOT}/input/dataset"
 REPORT_TRANSFORM_DIR = f"{PROCESSING_ROOT}/input/transform"
@@ -60,11 +67,17 @@ def run_id_for(execution_name: str, run_name: str | None) -> str:
     return f"{run_name}-{cleaned}" if run_name and run_name not in cleaned else cleaned
 
 
+def _reading_arguments(request: RunRequest) -> list[str]:
+    prep = request.settings.preparation
+    arguments = ["--input", CORPUS_DIR, "--text-field", prep.text_field, "--id-field", prep.id_field,
+                 "--label-field", prep.label_field]
+    return arguments + (["--strip-headers"] if prep.strip_headers else [])
+
+
 def _preparation_arguments(request: RunRequest) -> list[str]:
     prep = request.settings.preparation
     min_shards = request.settings.training.instance_count
-    arguments = [
-        "--input", CORPUS_DIR,
+    return _reading_arguments(request) + [
         "--output", DATASET_OUT_DIR,
         "--vocab-size", str(prep.vocab_size),
         "--min-df", str(prep.min_df),
@@ -76,13 +89,27 @@ def _preparation_arguments(request: RunRequest) -> list[str]:
         "--validation-fraction", str(prep.validation_fraction),
         "--test-fraction", str(prep.test_fraction),
         "--seed", str(prep.seed),
-        "--text-field", prep.text_field,
-        "--id-field", prep.id_field,
-        "--label-field", prep.label_field,
         # The vocabulary must be larger than every candidate number of topics.
         "--num-topics", str(max(request.settings.num_topics)),
     ]
-    return arguments + (["--strip-headers"] if prep.strip_headers else [])
+
+
+def _scale_out(request: RunRequest, output_uri: str, name) -> dict[str, Any]:
+    """The three jobs of a preparation on several instances (docs/corpus-preparation.md, "Scale")."""
+    host = ["--resource-config", RESOURCE_CONFIG]
+    return {
+        "enabled": request.settings.preparation.instance_count > 1,
+        "counts_uri": f"{output_uri}preparation/counts/",
+        "shards_uri": f"{output_uri}preparation/shards/",
+        "count": {"job_name": name("prep-count"),
+                  "arguments": ["count", *_reading_arguments(request), "--output", COUNTS_OUT_DIR, *host]},
+        "encode": {"job_name": name("prep-encode"),
+                   "arguments": ["encode", *_preparation_arguments(request), "--counts", COUNTS_IN_DIR,
+                                 "--shard-output", SHARDS_OUT_DIR, *host]},
+        "assemble": {"job_name": name("prep-assemble"),
+                     "arguments": ["assemble", "--shards", SHARDS_IN_DIR, "--output", DATASET_OUT_DIR,
+                                   "--min-train-shards", str(request.settings.training.instance_count)]},
+    }
 
 
 def _report_arguments(run_id: str, settings: RunSettings) -> list[str]:
@@ -143,6 +170,8 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "job_name": name("prepare"),
             "corpus_uri": request.corpus_uri or "",
             "arguments": _preparation_arguments(request),
+            "instance_count": settings.preparation.instance_count,
+            "scale_out": _scale_out(request, output_uri, name),
         },
         "dataset": {
             "uri": dataset_uri,

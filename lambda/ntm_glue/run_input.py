@@ -51,7 +51,12 @@ class PreparationSettings:
     id_field: str = "id"
     label_field: str = "label"
     strip_headers: bool = False
+    # Processing instances sharing the work (training.scale_out); 1 prepares on one (training.prepare).
+    instance_count: int = 1
 
+
+# CreateProcessingJob's ClusterConfig.InstanceCount is at most 100.
+MAX_PREPARATION_INSTANCES = 100
 
 SELECTION_RULES = ("combined", "loss", "coherence", "fixed")
 
@@ -171,6 +176,7 @@ def _merge_preparation(base: PreparationSettings, given: Any) -> PreparationSett
     for name in ("text_field", "id_field", "label_field"):
         _expect(f"preparation.{name}", merged[name], str, "a field name")
     _expect("preparation.strip_headers", merged["strip_headers"], bool, "true or false")
+    _int_in("preparation.instance_count", merged["instance_count"], 1, MAX_PREPARATION_INSTANCES)
     if merged["validation_fraction"] + merged["test_fraction"] >= 0.9:
         raise RunInputError("preparation.validation_fraction: with test_fraction it leaves under 10% to train")
     return PreparationSettings(**merged)
@@ -269,4 +275,12 @@ def parse_request(raw: Any, defaults: RunSettings, data_bucket: str) -> RunReque
     if run_name is not None and not (isinstance(run_name, str) and _RUN_NAME.match(run_name)):
         raise RunInputError("run_name: up to 40 letters, digits and hyphens, starting with a letter or digit")
     overrides = {key: value for key, value in body.items() if key not in ("corpus", "dataset", "run_name", "source")}
-    return RunRequest(merge_settings(defaults, overrides), corpus, dataset, run_name)
+    settings = merge_settings(defaults, overrides)
+    instances = settings.preparation.instance_count
+    if corpus is not None and instances > 1 and not corpus.endswith("/"):
+        raise RunInputError(
+            f"preparation.instance_count: {instances} instances share a corpus by its files, and {corpus} is one file; "
+            "upload the corpus as a folder of many files with a _START marker (docs/starting-runs.md, "
+            "'A folder of files'), or prepare it with instance_count 1"
+        )
+    return RunRequest(settings, corpus, dataset, run_name)

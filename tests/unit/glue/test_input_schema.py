@@ -34,6 +34,7 @@ VALIDATOR = Draft202012Validator(SCHEMA)
 BUCKET = "data-bucket"
 DEFAULTS = PipelineConfig().run_defaults()
 CORPUS = f"s3://{BUCKET}/incoming/news.jsonl.gz"
+FOLDER_CORPUS = f"s3://{BUCKET}/incoming/news/"
 
 
 def schema_accepts(document: Any) -> bool:
@@ -109,6 +110,9 @@ VALID = [
     {"corpus": CORPUS, "endpoint": {"instance_type": "ml.t2.medium"}, "transform": {"instance_count": 3}},
     {"corpus": CORPUS, "deploy_endpoint": False},
     {"corpus": CORPUS, "preparation": {"vocab_size": 5000, "text_field": "body", "strip_headers": True}},
+    {"corpus": CORPUS, "preparation": {"instance_count": 1}},
+    {"corpus": FOLDER_CORPUS, "preparation": {"instance_count": 4}},
+    {"dataset": f"s3://{BUCKET}/datasets/news", "preparation": {"instance_count": 4}},
     {"corpus": CORPUS, "source": {"bucket": BUCKET, "key": "incoming/news.jsonl.gz", "version_id": "3HL4kqtJ",
                                   "sequencer": "0055AED6DCD90281E5"}},
 ]
@@ -146,6 +150,7 @@ INVALID = [
     {"corpus": CORPUS, "deploy_endpoint": "yes"},
     {"corpus": CORPUS, "preparation": {"strip_headers": 1}},
     {"corpus": CORPUS, "preparation": {"text_field": 5}},
+    {"corpus": CORPUS, "preparation": {"instance_count": 2}},
 ]
 
 
@@ -174,7 +179,8 @@ def leaves(node: dict = SCHEMA, path: tuple[str, ...] = ()) -> Iterator[tuple[tu
 
 
 def with_value(path: tuple[str, ...], value: Any) -> dict:
-    document: dict = {"corpus": CORPUS}
+    # Several preparation instances need a folder corpus: their bounds are checked on one.
+    document: dict = {"corpus": FOLDER_CORPUS if path == ("preparation", "instance_count") else CORPUS}
     inner = document
     for name in path[:-1]:
         inner = inner.setdefault(name, {})
