@@ -187,7 +187,16 @@ def test_deploy_is_skipped_when_the_run_says_so(definition):
 
 def test_preparation_is_skipped_for_a_prepared_dataset(definition):
     choice = definition["States"]["Corpus or prepared dataset?"]
-    assert choice["Choices"][0]["Next"] == "Prepare corpus" and choice["Default"] == "Load dataset"
+    assert choice["Choices"][0]["Next"] == "Several preparation instances?" and choice["Default"] == "Load dataset"
+
+
+def test_several_preparation_instances_count_encode_and_assemble_then_load(definition):
+    states = definition["States"]
+    choice = states["Several preparation instances?"]
+    assert choice["Choices"] == [{"Variable": "$.run.prepare.scale_out.enabled", "BooleanEquals": True, "Next": "Count terms"}]
+    assert choice["Default"] == "Prepare corpus"
+    assert [states[name]["Next"] for name in ("Count terms", "Encode shards", "Assemble dataset", "Prepare corpus")] == [
+        "Encode shards", "Assemble dataset", "Load dataset", "Load dataset"]
 
 
 def test_no_task_replaces_the_run_document(states):

@@ -99,3 +99,24 @@ def test_report_reads_the_run_outputs_and_arguments_fit_the_api_limit():
     assert all(len(argument) <= 256 for argument in arguments)
     assert arguments[arguments.index("--output") + 1] == "/opt/ml/processing/output/report"
     assert run["report"]["page_uri"] == run["output_uri"] + "report/report.html"
+
+
+def test_several_preparation_instances_get_count_encode_and_assemble_jobs():
+    one = run_for({"corpus": f"s3://{BUCKET}/incoming/news/"})
+    assert one["prepare"]["instance_count"] == 1 and one["prepare"]["scale_out"]["enabled"] is False
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/news/", "training": {"instance_count": 3},
+                   "preparation": {"instance_count": 4, "strip_headers": True, "label_field": "group"}}, "exec-7")
+    prepare = run["prepare"]
+    scale_out = prepare["scale_out"]
+    assert prepare["instance_count"] == 4 and scale_out["enabled"] is True
+    assert scale_out["counts_uri"] == f"s3://{BUCKET}/runs/exec-7/preparation/counts/"
+    count, encode, assemble = (scale_out[step]["arguments"] for step in ("count", "encode", "assemble"))
+    assert count[0] == "count" and "--strip-headers" in count and count[count.index("--label-field") + 1] == "group"
+    # encode takes every option of the single-instance preparation, and where the counts and shards are.
+    assert encode[0] == "encode" and encode[1:len(prepare["arguments"]) + 1] == prepare["arguments"]
+    assert encode[encode.index("--counts") + 1] == "/opt/ml/processing/input/counts"
+    assert "--resource-config" in count and "--resource-config" in encode
+    assert assemble[assemble.index("--min-train-shards") + 1] == "3"
+    names = {scale_out[step]["job_name"] for step in ("count", "encode", "assemble")} | {prepare["job_name"]}
+    assert len(names) == 4 and all(NAME.match(name) for name in names)
+    assert all(len(argument) <= 256 for step in ("count", "encode", "assemble") for argument in scale_out[step]["arguments"])
