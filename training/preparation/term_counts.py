@@ -45,15 +45,18 @@ def read_counts(paths: list[Path]) -> TermTable:
     table = TermTable()
     for path in paths:
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-            label, documents = lines[0].split("\t")
-            rows = [line.split("\t") for line in lines[1:]]
-            if label != _DOCUMENTS or any(len(row) != 3 for row in rows):
+            header, _, body = path.read_text(encoding="utf-8").partition("\n")
+            label, documents = header.split("\t")
+            # One split of the whole file: term, tf, df, term, tf, df, ... (a term never holds a tab).
+            fields = body.replace("\n", "\t").split("\t")[:-1] if body else []
+            if label != _DOCUMENTS or len(fields) % 3:
                 raise ValueError("not a count file")
-            numbers = np.array([row[1:] for row in rows], dtype=np.int64).reshape(-1, 2)
-        except (OSError, UnicodeDecodeError, IndexError, ValueError) as error:
+            rows = len(fields) // 3
+            term_frequency = np.fromiter(map(int, fields[1::3]), dtype=np.int64, count=rows)
+            document_frequency = np.fromiter(map(int, fields[2::3]), dtype=np.int64, count=rows)
+        except (OSError, UnicodeDecodeError, ValueError) as error:
             raise PrepareError(f"cannot read the count file {path}: {error}") from None
-        table.add_counts([row[0] for row in rows], numbers[:, 0], numbers[:, 1], int(documents))
+        table.add_counts(fields[0::3], term_frequency, document_frequency, int(documents))
     return table
 
 
