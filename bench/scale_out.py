@@ -5,8 +5,11 @@
 CORPUS defaults to ../shared/data/20newsgroups.jsonl.gz. It is cut into --files JSON Lines files (what
 a user uploads as a folder), dealt to --instances shares by key as ShardedByS3Key would. On this one
 machine the instances run one after the other, each as its own process, as a container would; a
-step's wall time on SageMaker is that of its slowest instance, so the 4-instance wall time here is
+step's time on SageMaker is that of its slowest instance, so the 4-instance time here is
 max(count) + max(encode) + assemble, job start-up excluded (see docs/corpus-preparation.md).
+Every time is CPU seconds of the process tree (user + system, one tokenizing worker): the machine is
+shared, so its wall clock measures waiting for a CPU; CPU time is the work (an instance with one
+CPU per worker takes about that long on the wall clock).
 
 Printed, medians of the repetitions:
 - anchor: `python -m training.prepare` on the whole corpus (one instance); its documents/s and
@@ -23,7 +26,7 @@ import argparse
 import gzip
 import json
 import os
-import shutil
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,9 +47,12 @@ PYTHON = sys.executable
 
 
 def _timed(command: list) -> float:
-    started = time.perf_counter()
+    """CPU seconds (user + system) of the command's process tree. Seven people share this 2-CPU
+    machine: wall time here measures the queue for a CPU, CPU time the work an instance would do."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, check=True, capture_output=True, cwd=REPOSITORY, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
-    return time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def cut_corpus(corpus: Path, files: int, folder: Path, text_field: str) -> tuple[int, int]:
@@ -92,9 +98,9 @@ def run_scaled(shares: list[Path], work: Path, options: list[str]) -> dict:
     arguments = scale_out.parse_arguments(["encode", "--input", str(shares[0]), "--counts", str(work / "counts"), "--output", "-",
                                            "--shard-output", "-", *options])
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.process_time()
         scale_out.merged_vocabulary(arguments, work / "counts", len(shares))
-        merge.append(time.perf_counter() - started)
+        merge.append(time.process_time() - started)
     assemble = _timed([*module, "assemble", "--shards", str(work / "shards"), "--output", str(work / "dataset"), "--min-train-shards", "2"])
     return {"count": count, "encode": encode, "merge": statistics.median(merge), "assemble": assemble}
 
@@ -110,9 +116,9 @@ def merge_cost(terms: int, instances: int, folder: Path) -> tuple[float, int]:
         table.add_counts(names, frequency, np.minimum(frequency, rng.integers(1, 500, terms)), 2_500_000)
         write_counts(folder / f"part-{index:05d}.tsv", table)
     arguments = argparse.Namespace(vocab_size=2000, min_df=2, max_df=0.95, num_topics=None, input=[str(folder)])
-    started = time.perf_counter()
+    started = time.process_time()
     scale_out.merged_vocabulary(arguments, folder, instances)
-    return time.perf_counter() - started, sum(path.stat().st_size for path in folder.iterdir())
+    return time.process_time() - started, sum(path.stat().st_size for path in folder.iterdir())
 
 
 def main() -> None:
@@ -137,8 +143,8 @@ def main() -> None:
             single.append(_timed([PYTHON, "-m", "training.prepare", "--input", str(root / "corpus"),
                                   "--output", str(work / "single"), *options]))
             scaled.append(run_scaled(deal(root / "corpus", arguments.instances, work), work, options))
-            print(f"  repetition {repetition + 1}: single {single[-1]:.2f} s; count {[round(t, 2) for t in scaled[-1]['count']]}, "
-                  f"encode {[round(t, 2) for t in scaled[-1]['encode']]}, assemble {scaled[-1]['assemble']:.2f} s", flush=True)
+            print(f"  repetition {repetition + 1}, CPU seconds: single {single[-1]:.2f}; count {[round(t, 2) for t in scaled[-1]['count']]}, "
+                  f"encode {[round(t, 2) for t in scaled[-1]['encode']]}, assemble {scaled[-1]['assemble']:.2f}", flush=True)
         costs = [(terms, *merge_cost(terms, arguments.instances, root / f"merge-{terms}")) for terms in arguments.merge_terms]
     one = statistics.median(single)
     n = arguments.instances
@@ -151,7 +157,7 @@ def main() -> None:
     overhead = merge + assemble
     megabytes = text_bytes / 1e6
     print(f"\ncorpus: {documents:,} documents, {megabytes:.1f} MB of raw text, {arguments.files} files, {n} instances; "
-          f"medians of {arguments.repetitions}; load average after: {os.getloadavg()[0]:.1f}\n")
+          f"medians of {arguments.repetitions}; CPU seconds; load average after: {os.getloadavg()[0]:.1f}\n")
     print("| measure | value |\n|---|---|")
     print(f"| anchor: one instance, training.prepare | {one:.2f} s = {documents / one:,.0f} documents/s, {megabytes / one:.2f} MB/s |")
     print(f"| ours, per instance (count + encode, all shares' instance-seconds) | {per_instance:.2f} s = "
