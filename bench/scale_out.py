@@ -146,6 +146,7 @@ def main() -> None:
             print(f"  repetition {repetition + 1}, CPU seconds: single {single[-1]:.2f}; count {[round(t, 2) for t in scaled[-1]['count']]}, "
                   f"encode {[round(t, 2) for t in scaled[-1]['encode']]}, assemble {scaled[-1]['assemble']:.2f}", flush=True)
         costs = [(terms, *merge_cost(terms, arguments.instances, root / f"merge-{terms}")) for terms in arguments.merge_terms]
+        startup = statistics.median(_timed([PYTHON, "-m", "training.scale_out", "--help"]) for _ in range(3))
     one = statistics.median(single)
     n = arguments.instances
     count_max = statistics.median(max(run["count"]) for run in scaled)
@@ -164,6 +165,7 @@ def main() -> None:
           f"{documents / per_instance:,.0f} documents/s, {megabytes / per_instance:.2f} MB/s |")
     print(f"| ours, slowest instance: count / encode | {count_max:.2f} s / {encode_max:.2f} s |")
     print(f"| vocabulary merge (inside encode, every instance) | {merge * 1000:.0f} ms |")
+    print(f"| a process's start-up (Python + numpy + scipy imports), in every step | {startup:.2f} s |")
     print(f"| assembly (one instance) | {assemble:.2f} s |")
     print(f"| {n}-instance wall time (max count + max encode + assembly) | {wall:.2f} s |")
     print(f"| merge + assembly, share of the {n}-instance wall time | {overhead / wall:.1%} (goal < 10%) |")

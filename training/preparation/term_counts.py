@@ -1,12 +1,13 @@
-"""The passes of a corpus too large for one machine, as separate commands (docs/corpus-preparation.md):
+"""Per-shard term counts and their merge, as separate commands:
 
     python -m training.term_counts count --input SHARD... --output counts-00.tsv [reading options]
     python -m training.term_counts vocabulary --counts counts-*.tsv --output vocab.txt [vocabulary options]
-    python -m training.prepare --input SHARD... --vocabulary vocab.txt --seed N --output dataset-N
 
-The first and last run on every instance over its share of the input, the second once over all
-the count files: the vocabulary is then the one a single machine would choose from the whole
-corpus. A count file is UTF-8 text: "#documents<TAB>N", then "term<TAB>tf<TAB>df" per term.
+The vocabulary chosen from the sum of the count files is the one a single machine would choose
+from the whole corpus. The pipeline's preparation on several instances (training.scale_out) uses
+the same count files; by hand, `python -m training.prepare --input SHARD --vocabulary vocab.txt`
+with the same --seed on every shard then gives each document the vector and split a single run
+would. A count file is UTF-8 text: "#documents<TAB>N", then "term<TAB>tf<TAB>df" per term.
 """
 
 from __future__ import annotations
