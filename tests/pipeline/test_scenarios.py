@@ -206,7 +206,8 @@ def test_a_folder_corpus_is_prepared_by_two_instances_into_the_single_instance_d
     emulated instances, each on its share of the files (ShardedByS3Key); the assembled dataset is the
     one training.prepare makes from the whole corpus on one machine. To stay cheap the run ends at
     training (what follows does not depend on how the dataset was prepared; scenario a runs it): the
-    training hook stops it there."""
+    training hook stops it there. A stop-word file (issue 17) reaches the encode jobs, which choose
+    the vocabulary, as their extra input."""
     from training.preparation import prepare
 
     def stop(run):
@@ -216,8 +217,11 @@ def test_a_folder_corpus_is_prepared_by_two_instances_into_the_single_instance_d
 
     lines = SAMPLE_CORPUS.read_text().splitlines(keepends=True)
     s3 = stack.harness.client("s3")
+    stop_words = b"# ours\nnebula\ntelescope\n"
+    s3.put_object(Bucket=stack.data_bucket, Key="incoming/lists/stop.txt", Body=stop_words)
     s3.put_object(Bucket=stack.data_bucket, Key="incoming/news.run.json", Body=json.dumps(
-        {"preparation": {"instance_count": 2}, "num_topics": 4, "deploy_endpoint": False}).encode())
+        {"preparation": {"instance_count": 2, "stop_words": f"s3://{stack.data_bucket}/incoming/lists/stop.txt"},
+         "num_topics": 4, "deploy_endpoint": False}).encode())
     for number in range(5):
         s3.put_object(Bucket=stack.data_bucket, Key=f"incoming/news/part-{number}.jsonl",
                       Body="".join(lines[number::5]).encode())
@@ -226,23 +230,27 @@ def test_a_folder_corpus_is_prepared_by_two_instances_into_the_single_instance_d
     assert (result.status, result.error) == ("FAILED", "AllCandidatesFailed") and "stopped by the scenario" in result.cause
     visited = [state.name for state in result.states]
     assert "Prepare corpus" not in visited and "Train topic model" in visited
-    assert visited.index("Count terms") < visited.index("Encode shards") < visited.index("Assemble dataset") < visited.index("Load dataset")
+    assert visited.index("Count terms") < visited.index("Encode shards with stop-word file") < visited.index("Assemble dataset") < visited.index("Load dataset")
     jobs = {r.params["ProcessingJobName"]: r.params for r in result.requests if r.operation == "CreateProcessingJob"}
     counts = sorted(job["ProcessingResources"]["ClusterConfig"]["InstanceCount"] for job in jobs.values())
     assert counts == [1, 2, 2]  # count and encode on two, assemble on one
     dataset = f"s3://{stack.data_bucket}/datasets/{started['execution_name']}/"
     manifest = json.loads(stack.object(dataset + "manifest.json"))
     assert manifest["preparation_instances"] == 2
+    assert manifest["text_settings"]["stop_words"] == ["nebula", "telescope"]
     assert len(manifest["files"]["train"]) >= 2 and all(file.startswith("train/part-0000") for file in manifest["files"]["train"])
 
     corpus = tmp_path / "news"
     corpus.mkdir()
     for number in range(5):
         (corpus / f"part-{number}.jsonl").write_text("".join(lines[number::5]))
+    (tmp_path / "stop.txt").write_bytes(stop_words)
     single = tmp_path / "single"
     assert prepare.main(["--input", str(corpus), "--output", str(single), "--train-shards", str(manifest["options"]["train_shards"]),
-                         "--num-topics", "4", "--workers", "1"]) == 0
+                         "--num-topics", "4", "--workers", "1", "--stop-words-file", str(tmp_path / "stop.txt")]) == 0
     one = json.loads((single / "manifest.json").read_text())
+    assert manifest["text_settings"] == one["text_settings"]
+    assert not {"nebula", "telescope"} & set(stack.object(dataset + "auxiliary/vocab.txt").decode().split())
     assert manifest["documents"] == one["documents"] and manifest["documents"]["kept"] == 240
     assert stack.object(dataset + "auxiliary/vocab.txt") == (single / "auxiliary" / "vocab.txt").read_bytes()
     splits = {json.loads(line)["id"]: json.loads(line)["split"] for line in stack.object(dataset + "documents.jsonl").decode().splitlines()}
