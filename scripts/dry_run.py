@@ -4,7 +4,7 @@ and watch the run the upload starts, state by state, with every AWS request it m
 Nothing leaves this machine: AWS is moto, SageMaker jobs run the project's code locally (see
 tests/pipeline/local_deployment.py). The run's outputs are copied to out/dry-run/ at the end.
 
-    python scripts/dry_run.py [--corpus samples/sample-news.jsonl] [--num-topics 4 6 8]
+    python scripts/dry_run.py [--corpus samples/sample-news.jsonl] [--num-topics 4 6 8] [--preparation-instances 3]
 """
 
 from __future__ import annotations
@@ -58,6 +58,20 @@ class Printer:
             print(f"{clock}  < {event.state} ({event.seconds:.2f} s)", flush=True)
 
 
+def upload(stack, corpus: Path, instances: int) -> list:
+    """The corpus as one file, or for several preparation instances as a folder of 2N files and its marker."""
+    name = corpus.name
+    if instances == 1:
+        print(f"uploading {corpus} to s3://{stack.data_bucket}/incoming/{name}", flush=True)
+        return stack.deliver(stack.upload(f"incoming/{name}", corpus.read_bytes()))
+    folder = f"incoming/{name.split('.', 1)[0]}/"
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    for number in range(2 * instances):
+        stack.upload(f"{folder}part-{number:03d}.jsonl", "".join(lines[number::2 * instances]).encode())
+    print(f"uploaded {corpus} as {2 * instances} files to s3://{stack.data_bucket}/{folder}; now its _START marker", flush=True)
+    return stack.deliver(stack.upload(f"{folder}_START", b""))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=REPO / "samples" / "sample-news.jsonl")
@@ -65,8 +79,16 @@ def main() -> int:
                         help="one number, or several to see a sweep (default 4: the sample has four themes)")
     parser.add_argument("--settings", type=json.loads, default={},
                         help='more per-upload settings, as JSON, e.g. \'{"preparation": {"label_field": "group"}}\'')
+    parser.add_argument("--preparation-instances", type=int, default=1, metavar="N",
+                        help="prepare on N processing instances: the JSON Lines corpus is uploaded as a folder of 2N files "
+                             "with its _START marker (the upload trigger's folder mode)")
     parser.add_argument("--output", type=Path, default=REPO / "out" / "dry-run")
     args = parser.parse_args()
+    if args.preparation_instances > 1:
+        if not args.corpus.name.endswith(".jsonl"):
+            parser.error("--preparation-instances needs a .jsonl corpus (it is cut into files by line)")
+        args.settings = {**args.settings, "preparation": {**args.settings.get("preparation", {}),
+                                                          "instance_count": args.preparation_instances}}
 
     began = time.monotonic()
     with tempfile.TemporaryDirectory() as scratch:
@@ -78,8 +100,7 @@ def main() -> int:
             settings_key = f"incoming/{name.split('.', 1)[0]}.run.json"
             harness.client("s3").put_object(Bucket=stack.data_bucket, Key=settings_key,
                                             Body=json.dumps({**args.settings, "num_topics": args.num_topics}).encode())
-            print(f"uploading {args.corpus} to s3://{stack.data_bucket}/incoming/{name}", flush=True)
-            started = stack.deliver(stack.upload(f"incoming/{name}", args.corpus.read_bytes()))
+            started = upload(stack, args.corpus, args.preparation_instances)
             print(f"upload trigger: {started[0]['message']}", flush=True)
             result = harness.wait_for(started[0]["execution_arn"])
             stack.finish(result)

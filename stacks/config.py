@@ -71,6 +71,8 @@ class PipelineConfig:
     default_stop_words: bool = True
     clean_text: bool = True
     phrases: bool = False
+    # Instances preparing one corpus (docs/corpus-preparation.md, "Several processing instances").
+    preparation_instance_count: int = 1
     # Operations.
     retain_data: bool = True
     noncurrent_version_days: int = 30
@@ -105,7 +107,8 @@ class PipelineConfig:
             endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
             transform=Compute(self.transform_instance_type, self.transform_instance_count),
             preparation=PreparationSettings(stop_words=self.stop_words, default_stop_words=self.default_stop_words,
-                                            clean_text=self.clean_text, phrases=self.phrases),
+                                            clean_text=self.clean_text, phrases=self.phrases,
+                                            instance_count=self.preparation_instance_count),
             # A number as the rule means: keep that many topics whatever the comparison says.
             sweep=SweepSettings(
                 max_candidates=self.max_topic_candidates,
@@ -131,6 +134,7 @@ _RUN_FIELD_TO_KEY = {
     "transform.instance_type": "transform_instance_type",
     "transform.instance_count": "transform_instance_count",
     "preparation.stop_words": "stop_words",
+    "preparation.instance_count": "preparation_instance_count",
 }
 
 

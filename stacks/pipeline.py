@@ -23,17 +23,15 @@ from ntm_glue.run_config import (
     COMPARE_MODELS_DIR,
     COMPARISON_IN_DIR,
     COMPARISON_OUT_DIR,
-    CORPUS_DIR,
-    DATASET_OUT_DIR,
     PROCESSING_ROOT,
     REPORT_DATASET_DIR,
     REPORT_MODEL_DIR,
     REPORT_OUT_DIR,
     REPORT_TRANSFORM_DIR,
-    STOP_WORDS_DIR,
 )
 from stacks import nag
 from stacks.images import ImageRegistry
+from stacks.preparation_states import preparation_states, s3_input
 from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -175,10 +173,8 @@ class TopicPipeline(Construct):
         transform = self._transform()
         start = self._resolve(functions.resolve_run)
         start.next(sfn.Choice(self, "Corpus or prepared dataset?")
-                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True), sfn.Choice(self, "Stop-word file?")
-                         .when(sfn.Condition.boolean_equals("$.run.prepare.stop_words_file", True),
-                               self._prepare(with_stop_word_file=True).next(load))
-                         .otherwise(self._prepare().next(load)))
+                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True),
+                         preparation_states(self, self._processing_job, self._catch).next(load))
                    .otherwise(load))
         load.next(self._train_candidates(functions)).next(self._choose_candidate(functions)).next(
             self._create_model()).next(
@@ -191,7 +187,8 @@ class TopicPipeline(Construct):
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
                         inputs: list[dict], outputs: list[dict], result_path: str, comment: str,
-                        environment_paths: dict[str, str] | None = None) -> sfn.CustomState:
+                        environment_paths: dict[str, str] | None = None,
+                        instance_count_path: str | None = None) -> sfn.CustomState:
         code_input = {
             "InputName": "code",
             "S3Input": {"S3Uri": self.code.s3_object_url, "LocalPath": CODE_DIR,
@@ -211,31 +208,10 @@ class TopicPipeline(Construct):
             "ProcessingInputs": [code_input, *inputs],
             "ProcessingOutputConfig": {"Outputs": outputs},
             "ProcessingResources": {"ClusterConfig": {
-                "InstanceCount": 1, "InstanceType": self._settings.processing_instance_type, "VolumeSizeInGB": 30}},
+                **({"InstanceCount.$": instance_count_path} if instance_count_path else {"InstanceCount": 1}),
+                "InstanceType": self._settings.processing_instance_type, "VolumeSizeInGB": 30}},
             "StoppingCondition": {"MaxRuntimeInSeconds": 86_400},
         }, result_selector={"job_name.$": "$.ProcessingJobName"}, result_path=result_path, comment=comment)
-
-    @staticmethod
-    def _s3_input(name: str, uri_path: str, local_path: str) -> dict:
-        return {"InputName": name, "S3Input": {"S3Uri.$": uri_path, "LocalPath": local_path, "S3DataType": "S3Prefix",
-                                                "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}
-
-    def _prepare(self, with_stop_word_file: bool = False) -> sfn.CustomState:
-        """The preparation job; a stop-word file (under incoming/, which the job's role reads) is a
-        second input: a state cannot leave out an input when there is none, hence two states."""
-        state_id = "Prepare corpus with stop-word file" if with_stop_word_file else "Prepare corpus"
-        inputs = [self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)]
-        if with_stop_word_file:
-            inputs.append(self._s3_input("stop-words", "$.run.prepare.stop_words_uri", STOP_WORDS_DIR))
-        return self._catch(self._processing_job(
-            state_id, job_name="$.run.prepare.job_name", entrypoint=["python3", "-m", "training.prepare"],
-            result_path="$.prepared",
-            arguments_path="$.run.prepare.arguments",
-            inputs=inputs,
-            outputs=[{"OutputName": "dataset", "S3Output": {"S3Uri.$": "$.run.dataset.uri", "LocalPath": DATASET_OUT_DIR,
-                                                             "S3UploadMode": "EndOfJob"}}],
-            comment="Tokenise the corpus, build the vocabulary and write sharded RecordIO-protobuf (training.prepare)",
-        ))
 
     @staticmethod
     def _channel(name: str, uri_path: str, distribution: str, content_type: str = RECORDIO) -> dict:
@@ -318,10 +294,10 @@ class TopicPipeline(Construct):
             result_path="$.compared",
             arguments_path="$.run.sweep.arguments",
             inputs=[
-                self._s3_input("models", "$.run.training.output_uri", COMPARE_MODELS_DIR),
-                self._s3_input("candidates", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
-                self._s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
-                self._s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
+                s3_input("models", "$.run.training.output_uri", COMPARE_MODELS_DIR),
+                s3_input("candidates", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
+                s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
+                s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
             ],
             outputs=[{"OutputName": "comparison", "S3Output": {"S3Uri.$": "$.run.sweep.comparison_uri",
                                                                 "LocalPath": COMPARISON_OUT_DIR, "S3UploadMode": "EndOfJob"}}],
@@ -417,12 +393,12 @@ class TopicPipeline(Construct):
             result_path="$.reported",
             arguments_path="$.run.report.arguments", environment_paths=REPORT_RUN_PARAMETERS,
             inputs=[
-                self._s3_input("model", "$.training.model_artifacts", REPORT_MODEL_DIR),
-                self._s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
-                self._s3_input("documents", "$.run.dataset.documents_uri", REPORT_DATASET_DIR),
-                self._s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
-                self._s3_input("topic-weights", "$.transform.output_uri", REPORT_TRANSFORM_DIR),
-                self._s3_input("comparison", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
+                s3_input("model", "$.training.model_artifacts", REPORT_MODEL_DIR),
+                s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
+                s3_input("documents", "$.run.dataset.documents_uri", REPORT_DATASET_DIR),
+                s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
+                s3_input("topic-weights", "$.transform.output_uri", REPORT_TRANSFORM_DIR),
+                s3_input("comparison", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
             ],
             outputs=[{"OutputName": "report", "S3Output": {"S3Uri.$": "$.run.report.output_uri", "LocalPath": REPORT_OUT_DIR,
                                                             "S3UploadMode": "EndOfJob"}}],

@@ -24,6 +24,13 @@ PROCESSING_ROOT = "/opt/ml/processing"
 CORPUS_DIR = f"{PROCESSING_ROOT}/input/corpus"
 STOP_WORDS_DIR = f"{PROCESSING_ROOT}/input/stop-words"
 DATASET_OUT_DIR = f"{PROCESSING_ROOT}/output/dataset"
+# Preparation on several instances (training.scale_out): per-instance term counts and shard summaries.
+COUNTS_OUT_DIR = f"{PROCESSING_ROOT}/output/counts"
+COUNTS_IN_DIR = f"{PROCESSING_ROOT}/input/counts"
+SHARDS_OUT_DIR = f"{PROCESSING_ROOT}/output/shards"
+SHARDS_IN_DIR = f"{PROCESSING_ROOT}/input/shards"
+# Which instance of a processing job a container is (SageMaker writes it there).
+RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"
 REPORT_MODEL_DIR = f"{PROCESSING_ROOT}/input/model"
 REPORT_DATASET_DIR = f"{PROCESSING_ROOT}/input/dataset"
 REPORT_TRANSFORM_DIR = f"{PROCESSING_ROOT}/input/transform"
@@ -62,11 +69,18 @@ def run_id_for(execution_name: str, run_name: str | None) -> str:
     return f"{run_name}-{cleaned}" if run_name and run_name not in cleaned else cleaned
 
 
+def _reading_arguments(request: RunRequest) -> list[str]:
+    prep = request.settings.preparation
+    arguments = ["--input", CORPUS_DIR, "--text-field", prep.text_field, "--id-field", prep.id_field,
+                 "--label-field", prep.label_field]
+    arguments += ["--strip-headers"] if prep.strip_headers else []
+    return arguments + ([] if prep.clean_text else ["--no-clean-text"])
+
+
 def _preparation_arguments(request: RunRequest) -> list[str]:
     prep = request.settings.preparation
     min_shards = request.settings.training.instance_count
-    arguments = [
-        "--input", CORPUS_DIR,
+    arguments = _reading_arguments(request) + [
         "--output", DATASET_OUT_DIR,
         "--vocab-size", str(prep.vocab_size),
         "--min-df", str(prep.min_df),
@@ -78,14 +92,9 @@ def _preparation_arguments(request: RunRequest) -> list[str]:
         "--validation-fraction", str(prep.validation_fraction),
         "--test-fraction", str(prep.test_fraction),
         "--seed", str(prep.seed),
-        "--text-field", prep.text_field,
-        "--id-field", prep.id_field,
-        "--label-field", prep.label_field,
         # The vocabulary must be larger than every candidate number of topics.
         "--num-topics", str(max(request.settings.num_topics)),
     ]
-    arguments += ["--strip-headers"] if prep.strip_headers else []
-    arguments += [] if prep.clean_text else ["--no-clean-text"]
     arguments += [] if prep.default_stop_words else ["--no-default-stop-words"]
     if prep.phrases:
         arguments += ["--phrases", "--phrase-threshold", str(prep.phrase_threshold), "--phrase-min-count", str(prep.phrase_min_count)]
@@ -108,6 +117,24 @@ def _packed(words: tuple) -> list[str]:
         else:
             packed.append(word)
     return packed
+
+
+def _scale_out(request: RunRequest, output_uri: str, name) -> dict[str, Any]:
+    """The three jobs of a preparation on several instances (docs/corpus-preparation.md, "Scale")."""
+    host = ["--resource-config", RESOURCE_CONFIG]
+    return {
+        "enabled": request.settings.preparation.instance_count > 1,
+        "counts_uri": f"{output_uri}preparation/counts/",
+        "shards_uri": f"{output_uri}preparation/shards/",
+        "count": {"job_name": name("prep-count"),
+                  "arguments": ["count", *_reading_arguments(request), "--output", COUNTS_OUT_DIR, *host]},
+        "encode": {"job_name": name("prep-encode"),
+                   "arguments": ["encode", *_preparation_arguments(request), "--counts", COUNTS_IN_DIR,
+                                 "--shard-output", SHARDS_OUT_DIR, *host]},
+        "assemble": {"job_name": name("prep-assemble"),
+                     "arguments": ["assemble", "--shards", SHARDS_IN_DIR, "--output", DATASET_OUT_DIR,
+                                   "--min-train-shards", str(request.settings.training.instance_count)]},
+    }
 
 
 def _report_arguments(run_id: str, settings: RunSettings) -> list[str]:
@@ -171,6 +198,8 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             # A stop-word file travels as a processing input of its own ("Stop-word file?").
             "stop_words_file": request.settings.preparation.stop_words_uri is not None,
             "stop_words_uri": request.settings.preparation.stop_words_uri or "",
+            "instance_count": settings.preparation.instance_count,
+            "scale_out": _scale_out(request, output_uri, name),
         },
         "dataset": {
             "uri": dataset_uri,

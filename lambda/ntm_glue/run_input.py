@@ -62,7 +62,12 @@ class PreparationSettings:
     @property
     def stop_words_uri(self) -> str | None:
         return self.stop_words if isinstance(self.stop_words, str) else None
+    # Processing instances sharing the work (training.scale_out); 1 prepares on one (training.prepare).
+    instance_count: int = 1
 
+
+# CreateProcessingJob's ClusterConfig.InstanceCount is at most 100.
+MAX_PREPARATION_INSTANCES = 100
 
 SELECTION_RULES = ("combined", "loss", "coherence", "fixed")
 
@@ -209,6 +214,12 @@ def _merge_preparation(base: PreparationSettings, given: Any) -> PreparationSett
     if _fraction("preparation.phrase_threshold", merged["phrase_threshold"], 0.0, 1.0) == 0:
         raise RunInputError("preparation.phrase_threshold: 0 is outside 0..1 exclusive of 0 (an NPMI of 0 is what chance gives)")
     _int_in("preparation.phrase_min_count", merged["phrase_min_count"], 1, 1_000_000_000)
+    _int_in("preparation.instance_count", merged["instance_count"], 1, MAX_PREPARATION_INSTANCES)
+    if merged["phrases"] and merged["instance_count"] > 1:
+        # Phrases are chosen from the whole corpus' pair counts and then change every term count: on
+        # several instances that needs two more rounds of jobs, which the scale-out path does not run.
+        raise RunInputError(f"preparation.phrases: not available with preparation.instance_count {merged['instance_count']}; "
+                            "prepare with instance_count 1 for phrases, or leave phrases off")
     if merged["validation_fraction"] + merged["test_fraction"] >= 0.9:
         raise RunInputError("preparation.validation_fraction: with test_fraction it leaves under 10% to train")
     return PreparationSettings(**merged)
@@ -310,4 +321,11 @@ def parse_request(raw: Any, defaults: RunSettings, data_bucket: str) -> RunReque
     run_name = body.get("run_name")
     if run_name is not None and not (isinstance(run_name, str) and _RUN_NAME.match(run_name)):
         raise RunInputError("run_name: up to 40 letters, digits and hyphens, starting with a letter or digit")
+    instances = settings.preparation.instance_count
+    if corpus is not None and instances > 1 and not corpus.endswith("/"):
+        raise RunInputError(
+            f"preparation.instance_count: {instances} instances share a corpus by its files, and {corpus} is one file; "
+            "upload the corpus as a folder of many files with a _START marker (docs/starting-runs.md, "
+            "'A folder of files'), or prepare it with instance_count 1"
+        )
     return RunRequest(settings, corpus, dataset, run_name)

@@ -46,10 +46,10 @@ def relative_key(prefix: S3Location, key: str) -> str:
     return key[len(prefix.key):].lstrip("/") or key.rsplit("/", 1)[-1]
 
 
-def download_prefix(s3: BaseClient, prefix: S3Location, folder: Path) -> list[Path]:
-    """Copies every object under `prefix` into `folder`, keeping the path after the prefix."""
+def download_keys(s3: BaseClient, prefix: S3Location, keys: list[str], folder: Path) -> list[Path]:
+    """Copies the given objects under `prefix` into `folder`, keeping the path after the prefix."""
     written = []
-    for key in list_keys(s3, prefix):
+    for key in keys:
         target = folder / relative_key(prefix, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(s3.get_object(Bucket=prefix.bucket, Key=key)["Body"].read())

@@ -2,9 +2,16 @@
 
 moto marks a job Completed the moment it is created. Here a job created by a principal is
 InProgress until it has been described `polls` times; at its first describe it "runs":
-- a processing job downloads its S3 inputs into a temporary folder laid out like the container
-  (`<root>/opt/ml/processing/...`), runs the scenario's processing hook, and uploads its outputs,
-  as SageMaker local mode would;
+- a processing job runs once per instance of its ClusterConfig.InstanceCount, each in a temporary
+  folder laid out like that instance's container (`<root>/opt/ml/processing/...`): its S3 inputs
+  downloaded (a ShardedByS3Key input gives each instance its own share of the objects, a
+  FullyReplicated one all of them), `/opt/ml/config/resourceconfig.json` naming the instance
+  (`{"current_host": "algo-2", "hosts": ["algo-1", ...]}`) and `processingjobconfig.json` holding the
+  request, as "How Amazon SageMaker Processing Configures Your Processing Container"
+  (https://docs.aws.amazon.com/sagemaker/latest/dg/build-your-own-processing-container.html)
+  describes; then the scenario's processing hook runs and the instance's outputs are uploaded.
+  Which objects a sharded instance gets is not documented beyond "approximately 1/n of the number
+  of S3 objects" (S3DataSource, API reference): here the sorted keys are dealt out in turn;
 - a training job runs the training hook (default: writes a placeholder model.tar.gz to
   `<S3OutputPath>/<TrainingJobName>/output/model.tar.gz`);
 - a transform job runs the transform hook (default: writes nothing).
@@ -16,6 +23,7 @@ other exception ends it as AlgorithmError; an S3 error as ClientError.
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -30,7 +38,7 @@ from tests.harness.gate import RequestGate, ServiceError
 from tests.harness.principals import Identities, Principal
 from tests.harness.s3_uri import (
     S3Location,
-    download_prefix,
+    download_keys,
     list_keys,
     relative_key,
     upload_folder,
@@ -54,6 +62,8 @@ class ProcessingJobRun:
     inputs: dict[str, Path]  # InputName -> local folder holding the downloaded input
     outputs: dict[str, Path]  # OutputName -> local folder whose files are uploaded afterwards
     s3: BaseClient  # acts as the job's role
+    host: str = "algo-1"  # this instance (resourceconfig.json's current_host)
+    hosts: tuple[str, ...] = ("algo-1",)
 
     @property
     def environment(self) -> dict[str, str]:
@@ -229,22 +239,38 @@ class SageMakerJobs:
     def _run_processing(self, request: dict[str, Any], s3: BaseClient) -> None:
         if self.hooks.processing is None:
             raise JobFailed("ClientError: the harness has no processing hook to run this job's code")
-        with tempfile.TemporaryDirectory(prefix="processing-job-") as folder:
+        for item in request.get("ProcessingInputs", []):
+            if "S3Input" not in item:
+                raise JobFailed(f"ClientError: input {item['InputName']} is not an S3Input (not emulated)")
+        count = request["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
+        hosts = tuple(f"algo-{number}" for number in range(1, count + 1))
+        for index, host in enumerate(hosts):
+            self._run_instance(request, s3, index, hosts)
+
+    def _run_instance(self, request: dict[str, Any], s3: BaseClient, index: int, hosts: tuple[str, ...]) -> None:
+        with tempfile.TemporaryDirectory(prefix=f"processing-job-{hosts[index]}-") as folder:
             root = Path(folder)
+            config = root / "opt/ml/config"
+            config.mkdir(parents=True)
+            (config / "resourceconfig.json").write_text(json.dumps({"current_host": hosts[index], "hosts": list(hosts)}))
+            (config / "processingjobconfig.json").write_text(json.dumps(request, default=str))
             inputs = {}
             for item in request.get("ProcessingInputs", []):
-                if "S3Input" not in item:
-                    raise JobFailed(f"ClientError: input {item['InputName']} is not an S3Input (not emulated)")
-                local = root / item["S3Input"]["LocalPath"].lstrip("/")
+                source = item["S3Input"]
+                local = root / source["LocalPath"].lstrip("/")
                 local.mkdir(parents=True, exist_ok=True)
-                download_prefix(s3, S3Location.parse(item["S3Input"]["S3Uri"]), local)
+                prefix = S3Location.parse(source["S3Uri"])
+                keys = sorted(list_keys(s3, prefix))
+                if source.get("S3DataDistributionType") == "ShardedByS3Key":
+                    keys = keys[index::len(hosts)]
+                download_keys(s3, prefix, keys, local)
                 inputs[item["InputName"]] = local
             outputs = {}
             for item in request.get("ProcessingOutputConfig", {}).get("Outputs", []):
                 local = root / item["S3Output"]["LocalPath"].lstrip("/")
                 local.mkdir(parents=True, exist_ok=True)
                 outputs[item["OutputName"]] = local
-            self.hooks.processing(ProcessingJobRun(request, root, inputs, outputs, s3))
+            self.hooks.processing(ProcessingJobRun(request, root, inputs, outputs, s3, hosts[index], hosts))
             for item in request.get("ProcessingOutputConfig", {}).get("Outputs", []):
                 upload_folder(s3, outputs[item["OutputName"]], S3Location.parse(item["S3Output"]["S3Uri"]))
 

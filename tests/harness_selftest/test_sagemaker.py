@@ -52,6 +52,36 @@ def test_a_processing_job_runs_local_code_on_its_s3_inputs(harness: Harness) -> 
     assert json.loads(counts) == {"topic": 2, "model": 2, "words": 1}
 
 
+def test_a_processing_job_on_several_instances_shards_by_key_and_names_each_instance(harness: Harness) -> None:
+    seen = {}
+
+    def record(run: ProcessingJobRun) -> None:
+        corpus = run.local_path("/opt/ml/processing/input/corpus")
+        config = json.loads(run.local_path("/opt/ml/config/resourceconfig.json").read_text())
+        seen[run.host] = (config, sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*") if p.is_file()))
+        (run.outputs["dataset"] / f"{config['current_host']}.txt").write_text(run.host)
+    harness.hooks.processing = record
+    prepare = toy.PREPARE_DEFINITION["States"]["Prepare"]
+    parameters = copy.deepcopy(prepare["Parameters"])
+    parameters["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 3
+    parameters["ProcessingInputs"][0]["S3Input"]["S3DataDistributionType"] = "ShardedByS3Key"
+    s3 = harness.client("s3")
+    s3.put_object(Bucket=toy.BUCKET, Key="incoming/corpus/c.txt", Body=b"more words")
+
+    result = harness.run_execution(toy.variant(toy.PREPARE_DEFINITION, "Prepare", Parameters=parameters),
+                                   {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+
+    assert result.status == "SUCCEEDED", result.report()
+    assert sorted(seen) == ["algo-1", "algo-2", "algo-3"]
+    for host, (config, _) in seen.items():
+        assert config == {"current_host": host, "hosts": ["algo-1", "algo-2", "algo-3"]}
+    shares = [files for _, files in seen.values()]
+    assert all(len(files) == 1 for files in shares)
+    assert sorted(file for files in shares for file in files) == ["a.txt", "c.txt", "nested/b.txt"]
+    outputs = s3.list_objects_v2(Bucket=toy.BUCKET, Prefix="datasets/r1/")["Contents"]
+    assert sorted(item["Key"] for item in outputs) == [f"datasets/r1/algo-{n}.txt" for n in (1, 2, 3)]
+
+
 def test_a_processing_job_whose_code_raises_fails_as_an_algorithm_error(harness: Harness) -> None:
     def broken(run: ProcessingJobRun) -> None:
         raise KeyError("text")

@@ -32,8 +32,8 @@ def definition(synthesized) -> dict[str, Any]:
 
 def sample_state() -> dict[str, Any]:
     """The state a SageMaker task sees in a run with every stage enabled, built by the real Lambdas' code."""
-    request = parse_request({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz",
-                             "preparation": {"stop_words": f"s3://{BUCKET}/incoming/stop.txt"}},
+    request = parse_request({"corpus": f"s3://{BUCKET}/incoming/news/",
+                             "preparation": {"instance_count": 4, "stop_words": f"s3://{BUCKET}/incoming/stop.txt"}},
                             PipelineConfig().run_defaults(), BUCKET)
     run = build_run(request, "console-2026-11-25", Deployment("ntm", BUCKET, "ntm-topics", 90, 60))
     (candidate,) = run["training"]["candidates"]
@@ -77,6 +77,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     assert {name for name in tasks} == {
         "Prepare corpus", "Prepare corpus with stop-word file", "Train topic model", "Create model", "Create endpoint config",
         "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
+        "Count terms", "Encode shards", "Encode shards with stop-word file", "Assemble dataset",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")
@@ -84,6 +85,20 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
         request = apply_parameters(state["Parameters"], sample_state())
         report = ParamValidator().validate(request, shape)
         assert not report.has_errors(), f"{name}: {report.generate_report()}"
+
+
+def test_the_scale_out_jobs_run_on_the_run_s_instances_with_the_corpus_sharded(definition):
+    states = all_states(definition)
+    for name in ("Count terms", "Encode shards"):
+        request = apply_parameters(states[name]["Parameters"], sample_state())
+        assert request["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 4
+        distribution = {item["InputName"]: item["S3Input"]["S3DataDistributionType"] for item in request["ProcessingInputs"]
+                        if item["InputName"] != "code"}
+        assert distribution == ({"corpus": "ShardedByS3Key"} if name == "Count terms"
+                                else {"corpus": "ShardedByS3Key", "counts": "FullyReplicated"})
+    assemble = apply_parameters(states["Assemble dataset"]["Parameters"], sample_state())
+    assert assemble["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
+    assert assemble["AppSpecification"]["ContainerArguments"][0] == "assemble"
 
 
 def test_the_validation_catches_a_number_hyperparameter(definition):

@@ -187,20 +187,32 @@ def test_deploy_is_skipped_when_the_run_says_so(definition):
 
 def test_preparation_is_skipped_for_a_prepared_dataset(definition):
     choice = definition["States"]["Corpus or prepared dataset?"]
-    assert choice["Choices"][0]["Next"] == "Stop-word file?" and choice["Default"] == "Load dataset"
+    assert choice["Choices"][0]["Next"] == "Several preparation instances?" and choice["Default"] == "Load dataset"
 
 
-def test_a_stop_word_file_is_the_preparations_second_input(definition):
-    choice = definition["States"]["Stop-word file?"]
-    assert choice["Choices"] == [{"Variable": "$.run.prepare.stop_words_file", "BooleanEquals": True,
-                                  "Next": "Prepare corpus with stop-word file"}]
-    assert choice["Default"] == "Prepare corpus"
-    plain, with_file = (definition["States"][name]["Parameters"]["ProcessingInputs"]
-                        for name in ("Prepare corpus", "Prepare corpus with stop-word file"))
-    assert with_file[:-1] == plain
-    assert with_file[-1]["S3Input"]["S3Uri.$"] == "$.run.prepare.stop_words_uri"
-    assert with_file[-1]["S3Input"]["LocalPath"] == "/opt/ml/processing/input/stop-words"
-    assert definition["States"]["Prepare corpus with stop-word file"]["Next"] == "Load dataset"
+def test_a_stop_word_file_is_the_second_input_of_the_job_choosing_the_vocabulary(definition):
+    states = definition["States"]
+    for choice_name, plain_name, with_file_name, after in (
+            ("Stop-word file?", "Prepare corpus", "Prepare corpus with stop-word file", "Load dataset"),
+            ("Stop-word file for the shards?", "Encode shards", "Encode shards with stop-word file", "Assemble dataset")):
+        choice = states[choice_name]
+        assert choice["Choices"] == [{"Variable": "$.run.prepare.stop_words_file", "BooleanEquals": True, "Next": with_file_name}]
+        assert choice["Default"] == plain_name
+        plain, with_file = (states[name]["Parameters"]["ProcessingInputs"] for name in (plain_name, with_file_name))
+        assert with_file[:-1] == plain
+        assert with_file[-1]["S3Input"]["S3Uri.$"] == "$.run.prepare.stop_words_uri"
+        assert with_file[-1]["S3Input"]["LocalPath"] == "/opt/ml/processing/input/stop-words"
+        assert with_file[-1]["S3Input"]["S3DataDistributionType"] == "FullyReplicated"
+        assert states[plain_name]["Next"] == states[with_file_name]["Next"] == after
+
+
+def test_several_preparation_instances_count_encode_and_assemble_then_load(definition):
+    states = definition["States"]
+    choice = states["Several preparation instances?"]
+    assert choice["Choices"] == [{"Variable": "$.run.prepare.scale_out.enabled", "BooleanEquals": True, "Next": "Count terms"}]
+    assert choice["Default"] == "Stop-word file?"
+    assert [states[name]["Next"] for name in ("Count terms", "Encode shards", "Assemble dataset", "Prepare corpus")] == [
+        "Stop-word file for the shards?", "Assemble dataset", "Load dataset", "Load dataset"]
 
 
 def test_no_task_replaces_the_run_document(states):

@@ -205,3 +205,59 @@ def test_a_failed_stage_outside_the_sweep_fails_as_stage_failed_with_the_job_rea
     (message,) = stack.notifications()
     assert 'in state "Batch transform"' in message["Message"]
     assert "Cause:      ClientError: the transform input is not RecordIO" in message["Message"]
+
+
+def test_a_folder_corpus_is_prepared_by_two_instances_into_the_single_instance_dataset(stack, tmp_path):
+    """The upload trigger's folder mode with preparation.instance_count 2: count and encode run on two
+    emulated instances, each on its share of the files (ShardedByS3Key); the assembled dataset is the
+    one training.prepare makes from the whole corpus on one machine. To stay cheap the run ends at
+    training (what follows does not depend on how the dataset was prepared; scenario a runs it): the
+    training hook stops it there. A stop-word file (issue 17) reaches the encode jobs, which choose
+    the vocabulary, as their extra input."""
+    from training.preparation import prepare
+
+    def stop(run):
+        raise JobFailed("ClientError: stopped by the scenario after preparation")
+
+    stack.harness.hooks.training = stop
+
+    lines = SAMPLE_CORPUS.read_text().splitlines(keepends=True)
+    s3 = stack.harness.client("s3")
+    stop_words = b"# ours\nnebula\ntelescope\n"
+    s3.put_object(Bucket=stack.data_bucket, Key="incoming/lists/stop.txt", Body=stop_words)
+    s3.put_object(Bucket=stack.data_bucket, Key="incoming/news.run.json", Body=json.dumps(
+        {"preparation": {"instance_count": 2, "stop_words": f"s3://{stack.data_bucket}/incoming/lists/stop.txt"},
+         "num_topics": 4, "deploy_endpoint": False}).encode())
+    for number in range(5):
+        s3.put_object(Bucket=stack.data_bucket, Key=f"incoming/news/part-{number}.jsonl",
+                      Body="".join(lines[number::5]).encode())
+    (started,) = stack.deliver(stack.upload("incoming/news/_START", b""))
+    result = stack.harness.wait_for(started["execution_arn"])
+    assert (result.status, result.error) == ("FAILED", "AllCandidatesFailed") and "stopped by the scenario" in result.cause
+    visited = [state.name for state in result.states]
+    assert "Prepare corpus" not in visited and "Train topic model" in visited
+    assert visited.index("Count terms") < visited.index("Encode shards with stop-word file") < visited.index("Assemble dataset") < visited.index("Load dataset")
+    jobs = {r.params["ProcessingJobName"]: r.params for r in result.requests if r.operation == "CreateProcessingJob"}
+    counts = sorted(job["ProcessingResources"]["ClusterConfig"]["InstanceCount"] for job in jobs.values())
+    assert counts == [1, 2, 2]  # count and encode on two, assemble on one
+    dataset = f"s3://{stack.data_bucket}/datasets/{started['execution_name']}/"
+    manifest = json.loads(stack.object(dataset + "manifest.json"))
+    assert manifest["preparation_instances"] == 2
+    assert manifest["text_settings"]["stop_words"] == ["nebula", "telescope"]
+    assert len(manifest["files"]["train"]) >= 2 and all(file.startswith("train/part-0000") for file in manifest["files"]["train"])
+
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    for number in range(5):
+        (corpus / f"part-{number}.jsonl").write_text("".join(lines[number::5]))
+    (tmp_path / "stop.txt").write_bytes(stop_words)
+    single = tmp_path / "single"
+    assert prepare.main(["--input", str(corpus), "--output", str(single), "--train-shards", str(manifest["options"]["train_shards"]),
+                         "--num-topics", "4", "--workers", "1", "--stop-words-file", str(tmp_path / "stop.txt")]) == 0
+    one = json.loads((single / "manifest.json").read_text())
+    assert manifest["text_settings"] == one["text_settings"]
+    assert not {"nebula", "telescope"} & set(stack.object(dataset + "auxiliary/vocab.txt").decode().split())
+    assert manifest["documents"] == one["documents"] and manifest["documents"]["kept"] == 240
+    assert stack.object(dataset + "auxiliary/vocab.txt") == (single / "auxiliary" / "vocab.txt").read_bytes()
+    splits = {json.loads(line)["id"]: json.loads(line)["split"] for line in stack.object(dataset + "documents.jsonl").decode().splitlines()}
+    assert splits == {json.loads(line)["id"]: json.loads(line)["split"] for line in (single / "documents.jsonl").read_text().splitlines()}

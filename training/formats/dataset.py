@@ -71,8 +71,9 @@ def write_manifest(output: Path, manifest: dict) -> None:
 class PartWriter:
     """Sparse RecordIO rows into <folder>/part-00000.pbr, part-00001.pbr, ..."""
 
-    def __init__(self, output: Path, folder: str, records_per_part: int | None = None) -> None:
+    def __init__(self, output: Path, folder: str, records_per_part: int | None = None, prefix: str = "part-") -> None:
         self._output = output
+        self._prefix = prefix
         self._folder = output / folder
         self._folder.mkdir(parents=True, exist_ok=True)
         self._records_per_part = records_per_part
@@ -82,7 +83,7 @@ class PartWriter:
 
     def new_part(self) -> None:
         self.close()
-        path = self._folder / f"part-{len(self.files):05d}.pbr"
+        path = self._folder / f"{self._prefix}{len(self.files):05d}.pbr"
         self._stream = open(path, "wb")
         self._in_part = 0
         self.files.append(path.relative_to(self._output).as_posix())

@@ -98,8 +98,10 @@ def _read_ahead(items: Iterator, depth: int) -> Iterator:
                 queue.get(timeout=0.01)
 
 
-def count_corpus(arguments: argparse.Namespace, files: list[InputFile], spool: TokenSpool | None) -> tuple[TermTable, int]:
-    """Term counts of the corpus, and how many documents held bytes that are not UTF-8."""
+def count_corpus(arguments: argparse.Namespace, files: list[InputFile], spool: TokenSpool | None,
+                 allow_empty: bool = False) -> tuple[TermTable, int]:
+    """Term counts of the corpus, and how many documents held bytes that are not UTF-8. A shard of a
+    corpus (`allow_empty`) may hold no document; the whole corpus may not."""
     table = TermTable()
     text = TextSettings(strip_headers=arguments.strip_headers, clean_text=arguments.clean_text)
     settings = TokenizeSettings(Fields(arguments.text_field, arguments.id_field, arguments.label_field), text)
@@ -109,9 +111,9 @@ def count_corpus(arguments: argparse.Namespace, files: list[InputFile], spool: T
     for batch in _ordered_map(partial(tokenize_batch, settings=settings), batches, arguments.workers):
         term_ids = table.add(batch)
         if spool is not None:
-            spool.append(term_ids[batch.token_ids], batch.document_lengths, batch.labelled, batch.metadata)
+            spool.append(term_ids[batch.token_ids], batch.document_lengths, batch.labelled, batch.id_hashes, batch.metadata)
         undecodable += batch.undecodable_documents
         progress.update(table.documents)
-    if table.documents == 0:
+    if table.documents == 0 and not allow_empty:
         raise PrepareError(f"no documents found in {', '.join(arguments.input)}")
     return table, undecodable

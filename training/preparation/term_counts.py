@@ -1,12 +1,13 @@
-"""The passes of a corpus too large for one machine, as separate commands (docs/corpus-preparation.md):
+"""Per-shard term counts and their merge, as separate commands:
 
     python -m training.term_counts count --input SHARD... --output counts-00.tsv [reading options]
     python -m training.term_counts vocabulary --counts counts-*.tsv --output vocab.txt [vocabulary options]
-    python -m training.prepare --input SHARD... --vocabulary vocab.txt --seed N --output dataset-N
 
-The first and last run on every instance over its share of the input, the second once over all
-the count files: the vocabulary is then the one a single machine would choose from the whole
-corpus. A count file is UTF-8 text: "#documents<TAB>N", then "term<TAB>tf<TAB>df" per term.
+The vocabulary chosen from the sum of the count files is the one a single machine would choose
+from the whole corpus. The pipeline's preparation on several instances (training.scale_out) uses
+the same count files; by hand, `python -m training.prepare --input SHARD --vocabulary vocab.txt`
+with the same --seed on every shard then gives each document the vector and split a single run
+would. A count file is UTF-8 text: "#documents<TAB>N", then "term<TAB>tf<TAB>df" per term.
 """
 
 from __future__ import annotations
@@ -46,15 +47,18 @@ def read_counts(paths: list[Path]) -> TermTable:
     table = TermTable()
     for path in paths:
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-            label, documents = lines[0].split("\t")
-            rows = [line.split("\t") for line in lines[1:]]
-            if label != _DOCUMENTS or any(len(row) != 3 for row in rows):
+            header, _, body = path.read_text(encoding="utf-8").partition("\n")
+            label, documents = header.split("\t")
+            # One split of the whole file: term, tf, df, term, tf, df, ... (a term never holds a tab).
+            fields = body.replace("\n", "\t").split("\t")[:-1] if body else []
+            if label != _DOCUMENTS or len(fields) % 3:
                 raise ValueError("not a count file")
-            numbers = np.array([row[1:] for row in rows], dtype=np.int64).reshape(-1, 2)
-        except (OSError, UnicodeDecodeError, IndexError, ValueError) as error:
+            rows = len(fields) // 3
+            term_frequency = np.fromiter(map(int, fields[1::3]), dtype=np.int64, count=rows)
+            document_frequency = np.fromiter(map(int, fields[2::3]), dtype=np.int64, count=rows)
+        except (OSError, UnicodeDecodeError, ValueError) as error:
             raise PrepareError(f"cannot read the count file {path}: {error}") from None
-        table.add_counts([row[0] for row in rows], numbers[:, 0], numbers[:, 1], int(documents))
+        table.add_counts(fields[0::3], term_frequency, document_frequency, int(documents))
     return table
 
 

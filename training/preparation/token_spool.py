@@ -1,8 +1,9 @@
 """The counting pass's tokens, kept on disk so the encoding pass need not read or tokenize again.
 
-Four files in a work folder: every token's run-wide term id (uint32, document after document),
-each document's token count (uint32), whether it has a label (one byte) and its metadata line
-(JSON). Reading back keeps about 17 bytes per document in memory, plus the block at hand.
+Five files in a work folder: every token's run-wide term id (uint32, document after document),
+each document's token count (uint32), whether it has a label (one byte), the hash of its id that
+decides its split (uint64) and its metadata line (JSON). Reading back keeps about 25 bytes per
+document in memory, plus the block at hand.
 """
 
 from __future__ import annotations
@@ -19,42 +20,48 @@ class TokenSpool:
         self._tokens_path = folder / "tokens.u32"
         self._lengths_path = folder / "lengths.u32"
         self._labelled_path = folder / "labelled.u8"
+        self._id_hashes_path = folder / "id_hashes.u64"
         self._metadata_path = folder / "metadata.jsonl"
         self._tokens = open(self._tokens_path, "wb")
         self._lengths = open(self._lengths_path, "wb")
         self._labelled = open(self._labelled_path, "wb")
+        self._id_hashes = open(self._id_hashes_path, "wb")
         self._metadata = open(self._metadata_path, "w", encoding="utf-8")
 
-    def append(self, token_ids: np.ndarray, lengths: np.ndarray, labelled: np.ndarray, metadata: list[str]) -> None:
+    def append(self, token_ids: np.ndarray, lengths: np.ndarray, labelled: np.ndarray, id_hashes: np.ndarray,
+               metadata: list[str]) -> None:
         self._tokens.write(token_ids.astype(np.uint32, copy=False).tobytes())
         self._lengths.write(lengths.astype(np.uint32, copy=False).tobytes())
         self._labelled.write(labelled.astype(np.uint8, copy=False).tobytes())
+        self._id_hashes.write(id_hashes.astype(np.uint64, copy=False).tobytes())
         self._metadata.writelines(f"{line}\n" for line in metadata)
 
     def close(self) -> None:
-        for stream in (self._tokens, self._lengths, self._labelled, self._metadata):
+        for stream in (self._tokens, self._lengths, self._labelled, self._id_hashes, self._metadata):
             stream.close()
 
     def reader(self) -> SpoolReader:
         self.close()
-        return SpoolReader(self._tokens_path, self._lengths_path, self._labelled_path, self._metadata_path)
+        return SpoolReader(self._tokens_path, self._lengths_path, self._labelled_path, self._id_hashes_path, self._metadata_path)
 
 
 class SpoolReader:
-    def __init__(self, tokens: Path, lengths: Path, labelled: Path, metadata: Path) -> None:
+    def __init__(self, tokens: Path, lengths: Path, labelled: Path, id_hashes: Path, metadata: Path) -> None:
         self.lengths = np.fromfile(lengths, dtype=np.uint32).astype(np.int64)
         self.labelled = np.fromfile(labelled, dtype=np.uint8).astype(bool)
+        self.id_hashes = np.fromfile(id_hashes, dtype=np.uint64)
         self._starts = np.cumsum(self.lengths) - self.lengths
         # Read, not memory-mapped: reading scattered documents through a mapping makes the kernel
         # map the pages around each one too, and the process's memory grows to the spool's size.
         self._tokens = open(tokens, "rb")
         self._labelled_path = labelled
+        self._id_hashes_path = id_hashes
         self._metadata = metadata
 
     def with_tokens(self, tokens: Path, lengths: Path) -> SpoolReader:
         """The same documents with rewritten tokens (phrases merged); this reader is closed."""
         self.close()
-        return SpoolReader(tokens, lengths, self._labelled_path, self._metadata)
+        return SpoolReader(tokens, lengths, self._labelled_path, self._id_hashes_path, self._metadata)
 
     @property
     def documents(self) -> int:

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse
 
 from training.preparation.corpus_readers import Fields, RawBatch
+from training.preparation.splits import id_hash
 from training.preparation.text_cleaning import title
 from training.preparation.text_terms import TextSettings, clean, raw_tokens, token_terms
 
@@ -40,6 +41,7 @@ class TokenizedBatch:
     document_lengths: np.ndarray  # uint32, tokens per document
     metadata: list[str]  # per document, the JSON object {"id": ..., "label": ..., "title": ...}
     labelled: np.ndarray  # bool, per document: has a label
+    id_hashes: np.ndarray  # uint64, per document: the hash of its id that decides its split
     undecodable_documents: int
 
 
@@ -105,5 +107,6 @@ def tokenize_batch(batch: RawBatch, settings: TokenizeSettings) -> TokenizedBatc
         document_lengths=lengths,
         metadata=[_metadata(document.id, document.label, document.text) for document in documents],
         labelled=np.array([document.label is not None for document in documents], dtype=bool),
+        id_hashes=np.array([id_hash(document.id) for document in documents], dtype=np.uint64),
         undecodable_documents=undecodable,
     )

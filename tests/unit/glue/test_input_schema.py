@@ -34,6 +34,7 @@ VALIDATOR = Draft202012Validator(SCHEMA)
 BUCKET = "data-bucket"
 DEFAULTS = PipelineConfig().run_defaults()
 CORPUS = f"s3://{BUCKET}/incoming/news.jsonl.gz"
+FOLDER_CORPUS = f"s3://{BUCKET}/incoming/news/"
 
 
 def schema_accepts(document: Any) -> bool:
@@ -113,6 +114,11 @@ VALID = [
     {"corpus": CORPUS, "preparation": {"stop_words": [], "clean_text": False}},
     {"corpus": CORPUS, "preparation": {"stop_words": f"s3://{BUCKET}/incoming/lists/stop words.txt"}},
     {"corpus": CORPUS, "preparation": {"phrases": True, "phrase_threshold": 1, "phrase_min_count": 5}},
+    {"corpus": CORPUS, "preparation": {"instance_count": 1}},
+    {"corpus": FOLDER_CORPUS, "preparation": {"instance_count": 4}},
+    {"dataset": f"s3://{BUCKET}/datasets/news", "preparation": {"instance_count": 4}},
+    {"corpus": FOLDER_CORPUS, "preparation": {"instance_count": 4, "stop_words": ["writes"], "clean_text": True}},
+    {"corpus": FOLDER_CORPUS, "preparation": {"instance_count": 2, "phrases": False}},
     {"corpus": CORPUS, "source": {"bucket": BUCKET, "key": "incoming/news.jsonl.gz", "version_id": "3HL4kqtJ",
                                   "sequencer": "0055AED6DCD90281E5"}},
 ]
@@ -161,6 +167,8 @@ INVALID = [
     {"corpus": CORPUS, "preparation": {"default_stop_words": "no"}},
     {"corpus": CORPUS, "preparation": {"phrases": 1}},
     {"corpus": CORPUS, "preparation": {"phrase_threshold": True}},
+    {"corpus": CORPUS, "preparation": {"instance_count": 2}},
+    {"corpus": FOLDER_CORPUS, "preparation": {"instance_count": 2, "phrases": True}},
 ]
 
 
@@ -189,7 +197,8 @@ def leaves(node: dict = SCHEMA, path: tuple[str, ...] = ()) -> Iterator[tuple[tu
 
 
 def with_value(path: tuple[str, ...], value: Any) -> dict:
-    document: dict = {"corpus": CORPUS}
+    # Several preparation instances need a folder corpus: their bounds are checked on one.
+    document: dict = {"corpus": FOLDER_CORPUS if path == ("preparation", "instance_count") else CORPUS}
     inner = document
     for name in path[:-1]:
         inner = inner.setdefault(name, {})

@@ -121,3 +121,35 @@ def test_a_stop_word_file_is_a_processing_input_and_its_local_path_an_argument()
     assert arguments[arguments.index("--stop-words-file") + 1] == "/opt/ml/processing/input/stop-words/stop.txt"
     assert {"--no-default-stop-words", "--phrases", "--no-clean-text"} <= set(arguments)
     assert arguments[arguments.index("--phrase-threshold") + 1] == "0.5"
+def test_several_preparation_instances_get_count_encode_and_assemble_jobs():
+    one = run_for({"corpus": f"s3://{BUCKET}/incoming/news/"})
+    assert one["prepare"]["instance_count"] == 1 and one["prepare"]["scale_out"]["enabled"] is False
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/news/", "training": {"instance_count": 3},
+                   "preparation": {"instance_count": 4, "strip_headers": True, "label_field": "group"}}, "exec-7")
+    prepare = run["prepare"]
+    scale_out = prepare["scale_out"]
+    assert prepare["instance_count"] == 4 and scale_out["enabled"] is True
+    assert scale_out["counts_uri"] == f"s3://{BUCKET}/runs/exec-7/preparation/counts/"
+    count, encode, assemble = (scale_out[step]["arguments"] for step in ("count", "encode", "assemble"))
+    assert count[0] == "count" and "--strip-headers" in count and count[count.index("--label-field") + 1] == "group"
+    # encode takes every option of the single-instance preparation, and where the counts and shards are.
+    assert encode[0] == "encode" and encode[1:len(prepare["arguments"]) + 1] == prepare["arguments"]
+    assert encode[encode.index("--counts") + 1] == "/opt/ml/processing/input/counts"
+    assert "--resource-config" in count and "--resource-config" in encode
+    assert assemble[assemble.index("--min-train-shards") + 1] == "3"
+    names = {scale_out[step]["job_name"] for step in ("count", "encode", "assemble")} | {prepare["job_name"]}
+    assert len(names) == 4 and all(NAME.match(name) for name in names)
+    assert all(len(argument) <= 256 for step in ("count", "encode", "assemble") for argument in scale_out[step]["arguments"])
+
+
+def test_several_instances_apply_the_text_options_and_encode_reads_the_stop_word_file():
+    uri = f"s3://{BUCKET}/incoming/lists/stop.txt"
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/news/",
+                   "preparation": {"instance_count": 2, "stop_words": uri, "clean_text": False, "default_stop_words": False}})
+    prepare = run["prepare"]
+    assert (prepare["stop_words_file"], prepare["stop_words_uri"]) == (True, uri)
+    count, encode = (prepare["scale_out"][step]["arguments"] for step in ("count", "encode"))
+    # Counting needs the cleaning choice (it decides the terms); the vocabulary choice, in encode, the stop words.
+    assert "--no-clean-text" in count and "--stop-words-file" not in count
+    assert encode[encode.index("--stop-words-file") + 1] == "/opt/ml/processing/input/stop-words/stop.txt"
+    assert {"--no-clean-text", "--no-default-stop-words"} <= set(encode)

@@ -68,6 +68,7 @@ def test_numbers_typed_as_strings_are_accepted_for_hyperparameters():
     ({"preparation": {"phrase_threshold": 0}}, "preparation.phrase_threshold: 0 is outside"),
     ({"preparation": {"phrase_threshold": 1.5}}, "preparation.phrase_threshold: 1.5 is outside 0.0..1.0"),
     ({"preparation": {"phrase_min_count": 0}}, "preparation.phrase_min_count"),
+    ({"preparation": {"phrases": True, "instance_count": 2}}, "preparation.phrases: not available with preparation.instance_count 2"),
     ({"run_name": "has spaces"}, "run_name"),
     ({"colour": "blue"}, "input.colour"),
 ])

@@ -17,6 +17,7 @@ import pytest
 from training.common.cli_options import document_frequency_bound
 from training.formats import recordio
 from training.preparation import prepare
+from training.preparation.splits import assign_splits, id_hash, split_positions
 
 # 60 documents: each has its own marker word (once) and shares topic words, so every document
 # survives with --min-tokens 1 and its marker shows which transform row is which document.
@@ -44,7 +45,9 @@ def _write_jsonl(path: Path, documents: list, compress: bool = False) -> Path:
 
 
 def _run(inputs, output: Path, *options: str) -> int:
-    base = ["--output", str(output), "--workers", "1", "--min-df", "1", "--min-tokens", "1", "--train-shards", "2"]
+    # Splits are drawn per document (by id), so small corpora get larger validation and test shares.
+    base = ["--output", str(output), "--workers", "1", "--min-df", "1", "--min-tokens", "1", "--train-shards", "2",
+            "--validation-fraction", "0.25", "--test-fraction", "0.25"]
     return prepare.main(["--input", *map(str, inputs), *base, *options])
 
 
@@ -84,7 +87,9 @@ def test_writes_the_dataset_layout_and_manifest(corpus, tmp_path):
     assert manifest["format_version"] == 1
     assert counts["read"] == counts["kept"] == 60
     assert counts["train"] + counts["validation"] + counts["test"] == 60
-    assert counts["validation"] == counts["test"] == 6
+    splits = Counter(line["split"] for line in _document_lines(output))
+    assert splits == {name: counts[name] for name in ("train", "validation", "test")}
+    assert counts["validation"] >= 1 and counts["test"] >= 1
     assert counts["dropped"] == {"empty": 0, "too_short": 0}
     assert manifest["files"]["train"] == ["train/part-00000.pbr", "train/part-00001.pbr"]
     assert manifest["files"]["auxiliary"] == ["auxiliary/vocab.txt"]
@@ -114,6 +119,23 @@ def test_split_files_hold_the_split_documents_in_order(corpus, tmp_path):
     train = [_marker(int(line["id"][4:])) for line in lines if line["split"] == "train"]
     assert sorted(_markers_of(output, "train")) == sorted(train)
     assert [matrix.shape[0] for matrix in _rows(output, "train")] == [len(train) // 2 + len(train) % 2, len(train) // 2]
+
+
+def test_each_document_s_split_follows_from_its_id_and_the_seed(corpus, tmp_path):
+    output = tmp_path / "dataset"
+    _run([corpus], output, "--seed", "7")
+    lines = _document_lines(output)
+    positions = split_positions(np.array([id_hash(line["id"]) for line in lines], dtype=np.uint64), 7)
+    expected = assign_splits(positions, 0.25, 0.25)
+    assert [line["split"] for line in lines] == [("train", "validation", "test")[code] for code in expected]
+
+
+def test_the_id_hash_split_draws_the_asked_fractions():
+    positions = split_positions(np.array([id_hash(f"doc-{number}") for number in range(20_000)], dtype=np.uint64), 0)
+    shares = np.bincount(assign_splits(positions, 0.1, 0.2), minlength=3) / 20_000
+    assert np.allclose(shares, [0.7, 0.1, 0.2], atol=0.01)
+    other_seed = assign_splits(split_positions(np.array([id_hash(f"doc-{n}") for n in range(20_000)], dtype=np.uint64), 1), 0.1, 0.2)
+    assert 0.3 < np.mean(other_seed != assign_splits(positions, 0.1, 0.2)) < 0.6
 
 
 def test_records_count_words_of_the_vocabulary(corpus, tmp_path):
@@ -148,14 +170,17 @@ def test_same_seed_same_bytes_and_two_workers_match_one(corpus, tmp_path):
 
 
 def test_vocabulary_keeps_the_most_frequent_words_without_stop_words_or_numbers(tmp_path):
-    documents = [{"text": "the orbit orbit orbit 1993 x 3com rocket rocket launch"} for _ in range(20)]
+    # Ids fix the splits: an id-less document's id holds its file's path, which differs per run.
+    documents = [{"id": number, "text": "the orbit orbit orbit 1993 x 3com rocket rocket launch"} for number in range(20)]
     output = tmp_path / "dataset"
     _run([_write_jsonl(tmp_path / "c.jsonl", documents)], output, "--vocab-size", "2", "--max-df", "1.0")
     assert (output / "auxiliary" / "vocab.txt").read_text() == "orbit\nrocket\n"
 
 
 def test_max_df_drops_words_in_too_many_documents(tmp_path):
-    documents = [{"text": f"common {_marker(number)} {'medium' if number < 8 else ''} {'rare' if number < 3 else ''}"} for number in range(20)]
+    # Ids fix the splits of the 8 kept documents (an id-less one's id holds the temporary path).
+    documents = [{"id": number, "text": f"common {_marker(number)} {'medium' if number < 8 else ''} {'rare' if number < 3 else ''}"}
+                 for number in range(20)]
     output = tmp_path / "dataset"
     _run([_write_jsonl(tmp_path / "c.jsonl", documents)], output, "--max-df", "0.5", "--min-df", "2")
     assert (output / "auxiliary" / "vocab.txt").read_text() == "medium\nrare\n"
@@ -227,7 +252,7 @@ def test_strip_headers_drops_header_quotes_and_signature(tmp_path):
         "In article <1@example.com> quoter@example.com writes:\n> quotedword quotedword\n"
         "bodyword orbit rocket\n\n--\nsignatureword\n"
     )
-    documents = [{"text": message.replace("bodyword", _marker(number))} for number in range(30)]
+    documents = [{"id": number, "text": message.replace("bodyword", _marker(number))} for number in range(30)]
     output = tmp_path / "dataset"
     _run([_write_jsonl(tmp_path / "c.jsonl", documents)], output, "--strip-headers", "--max-df", "1.0")
     vocabulary = (output / "auxiliary" / "vocab.txt").read_text().splitlines()
