@@ -34,6 +34,7 @@ from ntm_glue.run_config import (
 from stacks import nag
 from stacks.images import ImageRegistry
 from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
+from stacks.similarity import SimilarityStage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
@@ -179,7 +180,10 @@ class TopicPipeline(Construct):
             .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
                   self._deploy(functions.endpoint_status, transform))
             .otherwise(transform))
-        transform.next(self._report()).next(self._summary())
+        report = self._report()
+        transform.next(SimilarityStage(self, images=self._images, role_arn=self._role_arn, processing_job=self._processing_job,
+                                       catch=self._catch, s3_input=self._s3_input).chain(report))
+        report.next(self._summary())
         return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
@@ -427,6 +431,7 @@ class TopicPipeline(Construct):
                 "comparison.$": "$.run.sweep.comparison_uri",
                 "transform.$": "$.transform.output_uri",
                 "report.$": "$.run.report.page_uri",
+                "similar_documents.$": "$.similar.neighbours",
             },
             "endpoint.$": "$.run.deploy",
         }).next(sfn.Succeed(self, "Run succeeded"))

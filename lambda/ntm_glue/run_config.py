@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ntm_glue import hyperparameters
+from ntm_glue import hyperparameters, similarity
 from ntm_glue.run_input import RunRequest, RunSettings
 
 # SageMaker job, model and endpoint names: 63 characters, letters, digits and inner hyphens.
@@ -191,4 +191,5 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "page_uri": f"{output_uri}report/report.html",
             "arguments": _report_arguments(run_id, settings),
         },
+        "similar": similarity.run_section(settings.similar, name, output_uri, deployment.name_prefix),
     }
