@@ -130,7 +130,7 @@ def nearest(index: np.ndarray, queries: np.ndarray, k: int, metric: str) -> tupl
     return order, np.take_along_axis(distances, order, axis=1)
 
 
-def _load_model(tarball: bytes) -> dict[str, Any]:
+def load_model(tarball: bytes) -> dict[str, Any]:
     with tarfile.open(fileobj=io.BytesIO(tarball)) as tar:
         member = tar.extractfile(MODEL_MEMBER)
         if member is None:
@@ -174,7 +174,7 @@ def answer(model: dict[str, Any], queries: np.ndarray, accept: str) -> str:
 
 
 def transform(run: TransformJobRun, tarball: bytes) -> None:
-    model = _load_model(tarball)
+    model = load_model(tarball)
     request = run.request
     if request["TransformInput"].get("SplitType") != "Line":
         raise JobFailed("ClientError: CSV and JSON Lines requests are split by Line")

@@ -13,6 +13,7 @@ import pytest
 from tests.harness import JobFailed
 from tests.pipeline.conftest import SAMPLE_CORPUS
 from tests.pipeline.local_deployment import LocalStack
+from tests.pipeline.test_similarity import KNN_STATES, check_similar_documents
 
 ENDPOINT = "ntm-topics"
 ENDPOINT_STATES = {"Create endpoint config", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
@@ -53,6 +54,7 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     assert "Topic report: 30 topics, 240 documents" in report
     assert json.loads(stack.object(outputs["run"] + "report/summary.json"))["documents"] == 240
     assert stack.keys(dataset_prefix + "train/")
+    check_similar_documents(stack, result, k=10, num_topics=30)
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
 
@@ -113,11 +115,15 @@ def test_f_a_repeated_upload_event_starts_one_execution(stack):
     assert len(executions["executions"]) == 1
 
 
-def test_g_without_endpoint_deployment_the_deploy_states_are_skipped(stack):
+def test_g_without_endpoint_or_similar_documents_those_states_are_skipped(stack):
     put_corpus(stack)
-    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False},
-                       "no-endpoint")
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False,
+                        "similar": {"enabled": False}}, "no-endpoint")
     assert result.status == "SUCCEEDED", result.report()
+    # Similar documents turned off too: no k-NN request, and the output says so.
+    assert not KNN_STATES & {state.name for state in result.states}
+    assert sagemaker_operations(result).count("CreateTrainingJob") == 1
+    assert "not computed" in result.output["outputs"]["similar_documents"]
     assert not ENDPOINT_STATES & {state.name for state in result.states}
     assert not {"CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
     assert "Batch transform" in [state.name for state in result.states]
