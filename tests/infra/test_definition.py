@@ -43,6 +43,8 @@ def sample_state() -> dict[str, Any]:
         "training": {"job_name": candidate["job_name"], "num_topics": 30,
                      "model_artifacts": f"{run['training']['output_uri']}{candidate['job_name']}/output/model.tar.gz"},
         "transform": {"job_name": run["transform"]["job_name"], "output_uri": run["transform"]["output_uri"]},
+        "similar_index": {"job_name": run["similar"]["training_job_name"],
+                          "model_artifacts": f"{run['similar']['model_output_uri']}x/output/model.tar.gz"},
     }
 
 
@@ -75,6 +77,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     assert {name for name in tasks} == {
         "Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
         "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
+        "Index topic vectors", "Train similarity index", "Create similarity model", "Find neighbours", "Collect neighbours",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")
@@ -82,6 +85,13 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
         request = apply_parameters(state["Parameters"], sample_state())
         report = ParamValidator().validate(request, shape)
         assert not report.has_errors(), f"{name}: {report.generate_report()}"
+
+
+def test_the_similarity_index_gets_string_hyperparameters_from_the_run(definition):
+    request = apply_parameters(all_states(definition)["Train similarity index"]["Parameters"], sample_state())
+    assert request["HyperParameters"] == {"feature_dim": "30", "sample_size": "100", "k": "11",
+                                          "predictor_type": "classifier", "index_metric": "COSINE",
+                                          "index_type": "faiss.Flat"}
 
 
 def test_the_validation_catches_a_number_hyperparameter(definition):
