@@ -31,6 +31,7 @@ from ntm_glue.run_config import (
     REPORT_OUT_DIR,
     REPORT_TRANSFORM_DIR,
 )
+from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
 from stacks import nag
 from stacks.images import ImageRegistry
 from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
@@ -121,6 +122,8 @@ class TopicPipeline(Construct):
         )
         grant_sagemaker_tasks(self.state_machine.role, name_prefix=settings.name_prefix,
                               endpoint_name=settings.endpoint_name, sagemaker_role=sagemaker_role)
+        SimilarityStage.grant(self.state_machine.role, name_prefix=settings.name_prefix,
+                              endpoint_name=similarity_endpoint_name(settings.name_prefix))
         policy = self.state_machine.role.node.find_child("DefaultPolicy")
         nag.accept(policy, "IAM5[Resource::*]", "StateMachine role: X-Ray and CloudWatch Logs delivery actions have no resource type (CDK adds them for tracing and logging).")
         for function in functions.all():
@@ -181,8 +184,10 @@ class TopicPipeline(Construct):
                   self._deploy(functions.endpoint_status, transform))
             .otherwise(transform))
         report = self._report()
-        transform.next(SimilarityStage(self, images=self._images, role_arn=self._role_arn, processing_job=self._processing_job,
-                                       catch=self._catch, s3_input=self._s3_input).chain(report))
+        transform.next(SimilarityStage(
+            self, images=self._images, role_arn=self._role_arn, processing_job=self._processing_job, catch=self._catch,
+            s3_input=self._s3_input, lambda_task=self._lambda, endpoint_status=functions.endpoint_status,
+            failed=self._failed).chain(report))
         report.next(self._summary())
         return start
 

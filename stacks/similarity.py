@@ -3,6 +3,8 @@
 After the batch transform: turn the topic vectors into k-NN's training set (a processing job),
 train the index (k-NN, `.sync`), register it as a model, ask it for every document's neighbours
 (a k-NN batch transform) and write `runs/<run-id>/similar/neighbours.jsonl` (a processing job).
+With `similar.deploy_endpoint` the k-NN model is also served as `<prefix>-similar`, created or
+updated like the topics endpoint and waited for with the same bounded poll.
 k-NN's formats and hyperparameters are cited in docs/design.md, section 8.
 """
 
@@ -10,6 +12,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -31,9 +36,24 @@ class SimilarityStage:
     def __init__(self, scope: Construct, *, images: ImageRegistry, role_arn: str,
                  processing_job: Callable[..., sfn.CustomState],
                  catch: Callable[[sfn.CustomState], sfn.CustomState],
-                 s3_input: Callable[[str, str, str], dict]) -> None:
+                 s3_input: Callable[[str, str, str], dict],
+                 lambda_task: Callable[..., sfn.IChainable],
+                 endpoint_status: lambda_.IFunction, failed: sfn.IChainable) -> None:
         self._scope, self._images, self._role_arn = scope, images, role_arn
         self._processing_job, self._catch, self._s3_input = processing_job, catch, s3_input
+        self._lambda_task, self._endpoint_status, self._failed = lambda_task, endpoint_status, failed
+
+    @staticmethod
+    def grant(role: iam.IRole, *, name_prefix: str, endpoint_name: str) -> None:
+        """The state machine may create and update the similar-documents endpoint (configs are
+        already granted under the name prefix)."""
+        stack = Stack.of(role)
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="DeploySimilarityEndpoint",
+            actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+            resources=[stack.format_arn(service="sagemaker", resource="endpoint", resource_name=endpoint_name),
+                       stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name=f"{name_prefix}-*")],
+        ))
 
     def chain(self, next_state: sfn.IChainable) -> sfn.IChainable:
         """Choice on `$.run.similar.enabled`: the stage then `next_state`, or straight to it."""
@@ -43,7 +63,12 @@ class SimilarityStage:
         done = sfn.Pass(scope, "Keep neighbours", parameters={"neighbours.$": "$.run.similar.neighbours_uri"},
                         result_path="$.similar")
         index = self._index()
-        index.next(self._train()).next(self._model()).next(self._transform()).next(self._neighbours()).next(done)
+        transform = self._transform()
+        index.next(self._train()).next(self._model()).next(
+            sfn.Choice(scope, "Deploy similarity endpoint?")
+            .when(sfn.Condition.boolean_equals("$.run.similar.deploy.enabled", True), self._deploy(transform))
+            .otherwise(transform))
+        transform.next(self._neighbours()).next(done)
         done.next(next_state)
         skipped.next(next_state)
         return (sfn.Choice(scope, "Find similar documents?")
@@ -120,3 +145,53 @@ class SimilarityStage:
                                                                 "LocalPath": NEIGHBOURS_OUT_DIR, "S3UploadMode": "EndOfJob"}}],
             comment="k-NN's answers to neighbours.jsonl: each document's id, then its neighbours' ids and distances",
         ))
+
+    def _deploy(self, next_state: sfn.IChainable) -> sfn.IChainable:
+        """Endpoint config, create or update `<prefix>-similar`, then poll until InService (bounded)."""
+        scope, deploy = self._scope, "$.run.similar.deploy"
+        config = self._catch(task(scope, "Create similarity endpoint config", SageMakerCall("CreateEndpointConfig"), {
+            "EndpointConfigName.$": f"{deploy}.endpoint_config_name",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName.$": "$.run.similar.model_name",
+                                    "InstanceType.$": f"{deploy}.instance_type",
+                                    "InitialInstanceCount.$": f"{deploy}.instance_count"}],
+        }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.similar_endpoint_config",
+            comment="A new endpoint config per run, so the previous one stays for rollback"))
+        request = {"EndpointName.$": f"{deploy}.endpoint_name", "EndpointConfigName.$": f"{deploy}.endpoint_config_name"}
+        create, update = (
+            self._catch(task(scope, f"{verb} similarity endpoint", SageMakerCall(f"{verb}Endpoint"), request,
+                             result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
+                             comment=f"{verb} the similar-documents endpoint"))
+            for verb in ("Create", "Update"))
+        check = {"endpoint_name.$": f"{deploy}.endpoint_name"}
+        find = self._lambda_task("Find similarity endpoint", self._endpoint_status, check, "$.similar_endpoint",
+                                 "Does the similar-documents endpoint exist already?")
+        poll = self._lambda_task("Check similarity endpoint", self._endpoint_status, check, "$.similar_endpoint",
+                                 "Poll the similar-documents endpoint's status")
+        start = sfn.Pass(scope, "Start similarity endpoint wait", parameters={"polls": 0},
+                         result_path="$.similar_endpoint_wait")
+        wait = sfn.Wait(scope, "Wait for similarity endpoint", time=sfn.WaitTime.seconds_path("$.run.deploy.poll_seconds"))
+        count = sfn.Pass(scope, "Count similarity endpoint poll",
+                         parameters={"polls.$": "States.MathAdd($.similar_endpoint_wait.polls, 1)"},
+                         result_path="$.similar_endpoint_wait")
+        failed = sfn.Pass(scope, "Similarity endpoint failed", result_path="$.failure", parameters={
+            "Error": "EndpointFailed",
+            "Cause.$": f"States.Format('Endpoint {{}} became Failed: {{}}', {deploy}.endpoint_name, "
+                       "$.similar_endpoint.value.failure_reason)"}).next(self._failed)
+        too_slow = sfn.Pass(scope, "Similarity endpoint not ready in time", result_path="$.failure", parameters={
+            "Error": "EndpointTimeout",
+            "Cause.$": f"States.Format('Endpoint {{}} was not InService after {{}} polls', {deploy}.endpoint_name, "
+                       "$.similar_endpoint_wait.polls)"}).next(self._failed)
+        wait.next(poll).next(count).next(
+            sfn.Choice(scope, "Similarity endpoint ready?")
+            .when(sfn.Condition.string_equals("$.similar_endpoint.value.status", "InService"), next_state)
+            .when(sfn.Condition.string_equals("$.similar_endpoint.value.status", "Failed"), failed)
+            .when(sfn.Condition.number_greater_than_equals_json_path("$.similar_endpoint_wait.polls",
+                                                                     "$.run.deploy.max_polls"), too_slow)
+            .otherwise(wait))
+        create.next(start)
+        update.next(start)
+        start.next(wait)
+        return config.next(find).next(
+            sfn.Choice(scope, "Similarity endpoint exists?")
+            .when(sfn.Condition.boolean_equals("$.similar_endpoint.value.exists", True), update)
+            .otherwise(create))

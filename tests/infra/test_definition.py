@@ -78,6 +78,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
         "Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
         "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
         "Index topic vectors", "Train similarity index", "Create similarity model", "Find neighbours", "Collect neighbours",
+        "Create similarity endpoint config", "Create similarity endpoint", "Update similarity endpoint",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")

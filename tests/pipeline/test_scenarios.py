@@ -16,6 +16,7 @@ from tests.pipeline.local_deployment import LocalStack
 from tests.pipeline.test_similarity import KNN_STATES, check_similar_documents
 
 ENDPOINT = "ntm-topics"
+SIMILAR_ENDPOINT = "ntm-similar"
 ENDPOINT_STATES = {"Create endpoint config", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
 
 
@@ -60,12 +61,20 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
 
 
 def test_b_an_existing_endpoint_is_updated_not_recreated(stack):
+    # Both runs also serve the similar-documents index: created by the first, updated by the second.
+    stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/sample-news.run.json",
+                                          Body=json.dumps({"similar": {"deploy_endpoint": True}}).encode())
     first = stack.harness.wait_for(upload_corpus(stack))
     assert first.status == "SUCCEEDED", first.report()
-    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12}, "second-run")
+    assert [r.params["EndpointName"] for r in first.requests_to("sagemaker", "CreateEndpoint")] == [ENDPOINT, SIMILAR_ENDPOINT]
+    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12,
+                        "similar": {"deploy_endpoint": True}}, "second-run")
     assert second.status == "SUCCEEDED", second.report()
     operations = sagemaker_operations(second)
-    assert "UpdateEndpoint" in operations and "CreateEndpoint" not in operations
+    assert operations.count("UpdateEndpoint") == 2 and "CreateEndpoint" not in operations
+    similar = stack.harness.client("sagemaker").describe_endpoint(EndpointName=SIMILAR_ENDPOINT)
+    assert similar["EndpointStatus"] == "InService"
+    assert similar["EndpointConfigName"] == second.state("Keep run").output["run"]["similar"]["deploy"]["endpoint_config_name"]
     assert "CreateProcessingJob" in operations  # the report; preparation was skipped
     assert "Prepare corpus" not in [state.name for state in second.states]
     endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
