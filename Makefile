@@ -15,13 +15,14 @@ export AWS_EC2_METADATA_DISABLED := true
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install synth dry-run test update-snapshots diff deploy destroy bench clean
+.PHONY: help install synth dry-run test update-snapshots screenshot diff deploy destroy bench clean
 
 help:
 	@echo "make dry-run           run the whole pipeline offline on the sample corpus, state by state"
 	@echo "make synth             write the CloudFormation templates to cdk.out/ (offline, no credentials)"
 	@echo "make test              run every test (unit, handlers, infrastructure, pipeline)"
 	@echo "make update-snapshots  rewrite the template snapshots after an intended change"
+	@echo "make screenshot        redraw docs/report.png from the page test of the dry run's report"
 	@echo "make diff | deploy     pass through to the CDK CLI (needs AWS credentials)"
 	@echo "make bench             run the benchmarks in bench/ (needs ../shared/data)"
 
@@ -50,6 +51,10 @@ test: install
 update-snapshots: install
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/infra/test_snapshot.py
 
+screenshot: install
+	REPORT_SCREENSHOT=$(CURDIR)/docs/report.png $(PY) -m pytest -q -p no:cacheprovider \
+		"tests/pipeline/test_scenarios.py::test_a_upload_runs_prepare_train_deploy_transform_report"
+
 diff: install
 	$(CDK) diff --no-notices
 
@@ -61,6 +66,7 @@ destroy: install
 
 bench: install
 	$(PY) bench/prepare.py --label-field group --repetitions 5
+	$(PY) bench/report.py --repetitions 5
 
 clean:
 	rm -rf cdk.out .pytest_cache

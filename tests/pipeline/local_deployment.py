@@ -181,7 +181,7 @@ def run_processing_job(run: ProcessingJobRun) -> None:
     with tempfile.TemporaryDirectory() as home:
         completed = subprocess.run(command, capture_output=True, text=True, cwd=run.root, env={
             **environment, "PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": home,
-            # No package index here: the report's optional matplotlib install fails fast, as offline.
+            # No package index here, as in a job without internet: nothing may be installed at run time.
             "PIP_NO_INDEX": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
     if completed.returncode != 0:
         raise JobFailed(f"AlgorithmError: exit {completed.returncode}: {completed.stderr.strip()[-600:]}")
