@@ -29,6 +29,7 @@ from ntm_glue.run_config import (
     REPORT_DATASET_DIR,
     REPORT_MODEL_DIR,
     REPORT_OUT_DIR,
+    REPORT_SIMILAR_DIR,
     REPORT_TRANSFORM_DIR,
 )
 from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
@@ -58,6 +59,7 @@ REPORT_RUN_PARAMETERS = {
     "RUN_PARAMETER_COMPARISON": "$.run.sweep.comparison_uri",
     "RUN_PARAMETER_REPORT_JOB": "$.run.report.job_name",
     "RUN_PARAMETER_REPORT": "$.run.report.output_uri",
+    "RUN_PARAMETER_SIMILAR_DOCUMENTS": "$.similar.neighbours",
 }
 
 
@@ -422,6 +424,7 @@ class TopicPipeline(Construct):
                 self._s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
                 self._s3_input("topic-weights", "$.transform.output_uri", REPORT_TRANSFORM_DIR),
                 self._s3_input("comparison", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
+                self._s3_input("similar", "$.similar.report_input", REPORT_SIMILAR_DIR),
             ],
             outputs=[{"OutputName": "report", "S3Output": {"S3Uri.$": "$.run.report.output_uri", "LocalPath": REPORT_OUT_DIR,
                                                             "S3UploadMode": "EndOfJob"}}],

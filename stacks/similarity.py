@@ -58,10 +58,12 @@ class SimilarityStage:
     def chain(self, next_state: sfn.IChainable) -> sfn.IChainable:
         """Choice on `$.run.similar.enabled`: the stage then `next_state`, or straight to it."""
         scope = self._scope
-        skipped = sfn.Pass(scope, "Similar documents off", parameters={
-            "neighbours": "not computed (similar.enabled was false)"}, result_path="$.similar")
-        done = sfn.Pass(scope, "Keep neighbours", parameters={"neighbours.$": "$.run.similar.neighbours_uri"},
-                        result_path="$.similar")
+        # The report reads neighbours.jsonl through a processing input, which may not be empty: without
+        # the stage it is given the (small) documents file instead, and finds no neighbours there.
+        skipped = sfn.Pass(scope, "Similar documents off", result_path="$.similar", parameters={
+            "neighbours": "not computed (similar.enabled was false)", "report_input.$": "$.run.dataset.documents_uri"})
+        done = sfn.Pass(scope, "Keep neighbours", result_path="$.similar", parameters={
+            "neighbours.$": "$.run.similar.neighbours_uri", "report_input.$": "$.run.similar.neighbours_uri"})
         index = self._index()
         transform = self._transform()
         index.next(self._train()).next(self._model()).next(

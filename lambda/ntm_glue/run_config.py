@@ -27,6 +27,7 @@ REPORT_MODEL_DIR = f"{PROCESSING_ROOT}/input/model"
 REPORT_DATASET_DIR = f"{PROCESSING_ROOT}/input/dataset"
 REPORT_TRANSFORM_DIR = f"{PROCESSING_ROOT}/input/transform"
 REPORT_OUT_DIR = f"{PROCESSING_ROOT}/output/report"
+REPORT_SIMILAR_DIR = f"{PROCESSING_ROOT}/input/similar"
 COMPARE_MODELS_DIR = f"{PROCESSING_ROOT}/input/models"
 COMPARISON_IN_DIR = f"{PROCESSING_ROOT}/input/comparison"
 COMPARISON_OUT_DIR = f"{PROCESSING_ROOT}/output/comparison"
@@ -100,6 +101,7 @@ def _report_arguments(run_id: str, settings: RunSettings) -> list[str]:
         "--dataset", REPORT_DATASET_DIR,
         "--transform-output", REPORT_TRANSFORM_DIR,
         "--output", REPORT_OUT_DIR,
+        "--neighbours", f"{REPORT_SIMILAR_DIR}/neighbours.jsonl",
         "--run-parameters", parameters,
     ]
     return arguments + (["--comparison", f"{COMPARISON_IN_DIR}/comparison.json"] if len(settings.num_topics) > 1 else [])
