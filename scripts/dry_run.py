@@ -108,7 +108,8 @@ def main() -> int:
                 print(f"  {key:<16} {value}")
             run_prefix = outputs["run"].split("/", 3)[3]
             args.output.mkdir(parents=True, exist_ok=True)
-            for key in stack.keys(run_prefix + "report/") + stack.keys(run_prefix + "comparison/"):
+            for key in (stack.keys(run_prefix + "report/") + stack.keys(run_prefix + "comparison/")
+                        + stack.keys(run_prefix + "similar/neighbours.jsonl")):
                 target = args.output / key[len(run_prefix):]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(stack.object(f"s3://{stack.data_bucket}/{key}"))
