@@ -37,6 +37,7 @@ def check_similar_documents(stack, result, k: int, num_topics: int) -> None:
     outputs = result.output["outputs"]
     assert outputs["similar_documents"].endswith("/similar/neighbours.jsonl")
     neighbours = lines(stack.object(outputs["similar_documents"]))
+    assert outputs["similar_documents"] in stack.object(outputs["report"]).decode()  # the report says where
     assert [line["id"] for line in neighbours] == [document["id"] for document in documents]
     vectors = np.array([line["topic_weights"] for key in stack.keys(outputs["transform"].split("/", 3)[3])
                         for line in lines(stack.object(f"s3://{stack.data_bucket}/{key}"))])
