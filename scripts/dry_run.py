@@ -70,7 +70,7 @@ def print_neighbours(stack, outputs: dict) -> None:
     for line in read(outputs["similar_documents"])[:2]:
         print(f"  {line['id']}  {titles.get(line['id'], '')[:60]}")
         for neighbour in line["neighbours"][:5]:
-            print(f"      {neighbour['distance']:.4f}  {neighbour['id']}  {titles.get(neighbour['id'], '')[:50]}")
+            print(f"      {neighbour['distance']:.6f}  {neighbour['id']}  {titles.get(neighbour['id'], '')[:50]}")
 
 
 def main() -> int:

@@ -121,7 +121,8 @@ def nearest(index: np.ndarray, queries: np.ndarray, k: int, metric: str) -> tupl
         def unit(matrix: np.ndarray) -> np.ndarray:
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
             return matrix / np.where(norms == 0, 1, norms)
-        distances = 1.0 - unit(queries) @ unit(index).T
+        # Rounding can take 1 - cos a hair below 0; scikit-learn clips it the same way.
+        distances = np.clip(1.0 - unit(queries) @ unit(index).T, 0.0, 2.0)
     elif metric == "INNER_PRODUCT":
         distances = -(queries @ index.T)
     else:
