@@ -150,8 +150,8 @@ def put_corpus(stack: LocalStack) -> None:
 
 def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack, chromium, tmp_path):
     put_corpus(stack)
-    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4, 6]},
-                       "sweep")
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4, 6],
+                        "similar": {"enabled": False}}, "sweep")  # similar documents: test_similarity.py
     assert result.status == "SUCCEEDED", result.report()
     operations = sagemaker_operations(result)
     assert operations.count("CreateTrainingJob") == 3
@@ -179,8 +179,8 @@ def test_one_failing_candidate_does_not_sink_the_sweep(stack):
 
     stack.harness.hooks.training = fail_four
     put_corpus(stack)
-    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4]},
-                       "sweep-one-fails")
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4],
+                        "similar": {"enabled": False}}, "sweep-one-fails")
     assert result.status == "SUCCEEDED", result.report()
     comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
     status = {c["num_topics"]: c["status"] for c in comparison["candidates"]}
@@ -192,7 +192,7 @@ def test_one_failing_candidate_does_not_sink_the_sweep(stack):
 def test_the_selection_rule_travels_to_the_comparison(stack, rule):
     put_corpus(stack)
     result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 5],
-                        "selection": rule, "deploy_endpoint": False}, "sweep-rule")
+                        "selection": rule, "deploy_endpoint": False, "similar": {"enabled": False}}, "sweep-rule")
     assert result.status == "SUCCEEDED", result.report()
     comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
     assert comparison["rule"] == rule
