@@ -43,6 +43,7 @@ def sample_state() -> dict[str, Any]:
         "training": {"job_name": candidate["job_name"], "num_topics": 30,
                      "model_artifacts": f"{run['training']['output_uri']}{candidate['job_name']}/output/model.tar.gz"},
         "transform": {"job_name": run["transform"]["job_name"], "output_uri": run["transform"]["output_uri"]},
+        "similar": {"neighbours": run["similar"]["neighbours_uri"], "report_input": run["similar"]["neighbours_uri"]},
         "similar_index": {"job_name": run["similar"]["training_job_name"],
                           "model_artifacts": f"{run['similar']['model_output_uri']}x/output/model.tar.gz"},
     }

@@ -82,7 +82,8 @@ def test_the_harness_catches_a_broken_deployment(synthesized, mutation):
 
 def test_the_same_run_unbroken_succeeds(synthesized):
     """The control: every failure above comes from its mutation, not from the set-up."""
-    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=60) as harness:
+    # The whole pipeline runs here (the mutations stop early): as long a guard as the scenarios'.
+    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=120) as harness:
         stack = deploy(harness, synthesized)
         dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
         result = stack.run({"dataset": dataset, "num_topics": 4, "deploy_endpoint": False}, "unbroken")
