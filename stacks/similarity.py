@@ -5,7 +5,7 @@ train the index (k-NN, `.sync`), register it as a model, ask it for every docume
 (a k-NN batch transform) and write `runs/<run-id>/similar/neighbours.jsonl` (a processing job).
 With `similar.deploy_endpoint` the k-NN model is also served as `<prefix>-similar`, created or
 updated like the topics endpoint and waited for with the same bounded poll.
-k-NN's formats and hyperparameters are cited in docs/design.md, section 9.
+k-NN's formats and hyperparameters are cited in docs/design.md, section 10.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A stand-in for SageMaker's built-in k-NN: exact neighbours in numpy, and k-NN's own rules.
 
-What it refuses, each from AWS's k-NN documentation (docs/design.md, section 9):
+What it refuses, each from AWS's k-NN documentation (docs/design.md, section 10):
 - channels: `train` (required) and `test` only; the training records must carry a label;
 - hyperparameters: feature_dim, k, predictor_type and sample_size required, positive integers
   (predictor_type classifier | regressor); index_metric L2 | INNER_PRODUCT | COSINE, index_type

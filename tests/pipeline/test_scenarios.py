@@ -128,10 +128,13 @@ def test_f_a_repeated_upload_event_starts_one_execution(stack):
     assert len(executions["executions"]) == 1
 
 
-def test_g_without_endpoint_or_similar_documents_those_states_are_skipped(stack):
+def test_g_without_endpoint_or_similar_documents_those_states_are_skipped_and_a_stop_word_file_is_used(stack):
     put_corpus(stack)
+    stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/lists/stop.txt", Body=b"striker\nReferee\n")
     result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False,
-                        "similar": {"enabled": False}}, "no-endpoint")
+                        "similar": {"enabled": False},
+                        "preparation": {"stop_words": f"s3://{stack.data_bucket}/incoming/lists/stop.txt"}},
+                       "no-endpoint")
     assert result.status == "SUCCEEDED", result.report()
     # Similar documents turned off too: no k-NN request, and the output says so.
     assert not KNN_STATES & {state.name for state in result.states}
@@ -140,6 +143,10 @@ def test_g_without_endpoint_or_similar_documents_those_states_are_skipped(stack)
     assert not ENDPOINT_STATES & {state.name for state in result.states}
     assert not {"CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
     assert "Batch transform" in [state.name for state in result.states]
+    assert "Prepare corpus with stop-word file" in [state.name for state in result.states]
+    (vocabulary_key,) = [key for key in stack.keys("datasets/") if "no-endpoint" in key and key.endswith("vocab.txt")]
+    vocabulary = stack.object(f"s3://{stack.data_bucket}/{vocabulary_key}").decode().split()
+    assert "league" in vocabulary and not {"striker", "referee"} & set(vocabulary)
 
 
 def put_corpus(stack: LocalStack) -> None:

@@ -2,7 +2,7 @@
 similarity stage found most like them (neighbours.jsonl, training.similarity), with titles and
 distances, and where the neighbours file is.
 
-Page data key `similar` (docs/design.md, section 8): `{"location", "per_topic", "topics": [{"topic",
+Page data key `similar` (docs/design.md, section 9): `{"location", "per_topic", "topics": [{"topic",
 "examples": [{"id", "title", "neighbours": [{"id", "title", "distance"}]}]}]}`; the examples of a
 topic are its most representative documents. `page/similar.js` draws the selected topic's examples.
 """
