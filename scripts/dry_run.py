@@ -72,6 +72,21 @@ def upload(stack, corpus: Path, instances: int) -> list:
     return stack.deliver(stack.upload(f"{folder}_START", b""))
 
 
+def print_neighbours(stack, outputs: dict) -> None:
+    """The similarity stage's answer for the first two documents, with titles from the dataset."""
+    if not outputs.get("similar_documents", "").startswith("s3://"):
+        print(f"\nsimilar documents: {outputs.get('similar_documents')}")
+        return
+    def read(uri: str) -> list[dict]:
+        return [json.loads(line) for line in stack.object(uri).decode().splitlines() if line.strip()]
+    titles = {doc["id"]: doc.get("title", "") for doc in read(outputs["dataset"] + "documents.jsonl")}
+    print("\nsimilar documents (k-NN on the topic vectors, cosine distance), the first two:")
+    for line in read(outputs["similar_documents"])[:2]:
+        print(f"  {line['id']}  {titles.get(line['id'], '')[:60]}")
+        for neighbour in line["neighbours"][:5]:
+            print(f"      {neighbour['distance']:.6f}  {neighbour['id']}  {titles.get(neighbour['id'], '')[:50]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=REPO / "samples" / "sample-news.jsonl")
@@ -117,10 +132,12 @@ def main() -> int:
                 print(f"  {key:<16} {value}")
             run_prefix = outputs["run"].split("/", 3)[3]
             args.output.mkdir(parents=True, exist_ok=True)
-            for key in stack.keys(run_prefix + "report/") + stack.keys(run_prefix + "comparison/"):
+            for key in (stack.keys(run_prefix + "report/") + stack.keys(run_prefix + "comparison/")
+                        + stack.keys(run_prefix + "similar/neighbours.jsonl")):
                 target = args.output / key[len(run_prefix):]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(stack.object(f"s3://{stack.data_bucket}/{key}"))
+            print_neighbours(stack, outputs)
             for message in stack.notifications():
                 print(f"\nnotification: {message['Subject']}\n{message['Message']}")
             print(f"copied the report to {args.output / 'report' / 'report.html'}")

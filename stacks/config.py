@@ -18,6 +18,7 @@ from ntm_glue.run_input import (
     PreparationSettings,
     RunInputError,
     RunSettings,
+    SimilaritySettings,
     SweepSettings,
     TrainingSettings,
     merge_settings,
@@ -65,6 +66,12 @@ class PipelineConfig:
     transform_instance_type: str = "ml.m5.xlarge"
     transform_instance_count: int = 1
     processing_instance_type: str = "ml.m5.xlarge"
+    # Similar documents (k-NN on the topic vectors; the tutorial's next module).
+    similar_enabled: bool = True
+    similar_k: int = 10
+    similar_instance_type: str = "ml.m5.xlarge"
+    deploy_similarity_endpoint: bool = False
+    similarity_endpoint_instance_type: str = "ml.m4.xlarge"
     # Vocabulary (docs/corpus-preparation.md): extra stop words (words, or an s3:// file under
     # incoming/), the built-in list on or off, cleaning, phrases.
     stop_words: tuple[str, ...] | str = ()
@@ -115,6 +122,8 @@ class PipelineConfig:
                 rule="fixed" if self.topic_selection.isdigit() else self.topic_selection,
                 fixed_num_topics=int(self.topic_selection) if self.topic_selection.isdigit() else None,
             ),
+            similar=SimilaritySettings(self.similar_enabled, self.similar_k, self.similar_instance_type,
+                                       self.deploy_similarity_endpoint, self.similarity_endpoint_instance_type),
         )
 
 
@@ -133,6 +142,11 @@ _RUN_FIELD_TO_KEY = {
     "endpoint.instance_count": "endpoint_instance_count",
     "transform.instance_type": "transform_instance_type",
     "transform.instance_count": "transform_instance_count",
+    "similar.enabled": "similar_enabled",
+    "similar.k": "similar_k",
+    "similar.instance_type": "similar_instance_type",
+    "similar.deploy_endpoint": "deploy_similarity_endpoint",
+    "similar.endpoint_instance_type": "similarity_endpoint_instance_type",
     "preparation.stop_words": "stop_words",
     "preparation.instance_count": "preparation_instance_count",
 }

@@ -1,12 +1,14 @@
 """The ECR accounts that serve SageMaker's built-in images, per region.
 
-Figures from the sagemaker Python SDK's bundled image tables (image_uri_config/ntm.json and
-sklearn.json, scikit-learn 1.2-1); tests/infra/test_images.py checks them against the installed
+Figures from the sagemaker Python SDK's bundled image tables (image_uri_config/ntm.json, knn.json
+and sklearn.json, scikit-learn 1.2-1); tests/infra/test_images.py checks them against the installed
 SDK so a new region is noticed. The URL suffix is the partition's (AWS::URLSuffix), which is
 amazonaws.com.cn in the China regions, as the SDK has it.
 """
 
 NTM_REPOSITORY = "ntm:1"
+# k-NN is served from the NTM account in every region (the SDK's knn.json lists the same accounts).
+KNN_REPOSITORY = "knn:1"
 SKLEARN_REPOSITORY = "sagemaker-scikit-learn:1.2-1-cpu-py3"
 
 # region: (NTM account, scikit-learn account)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnMapping, Fn
 from constructs import Construct
 
-from stacks.image_registries import NTM_REPOSITORY, REGISTRY_ACCOUNTS, SKLEARN_REPOSITORY
+from stacks.image_registries import KNN_REPOSITORY, NTM_REPOSITORY, REGISTRY_ACCOUNTS, SKLEARN_REPOSITORY
 
 
 class ImageRegistry(Construct):
@@ -28,6 +28,10 @@ class ImageRegistry(Construct):
         return self._uri("ntm", NTM_REPOSITORY)
 
     @property
+    def knn_image(self) -> str:
+        return self._uri("ntm", KNN_REPOSITORY)
+
+    @property
     def sklearn_image(self) -> str:
         return self._uri("sklearn", SKLEARN_REPOSITORY)
 
@@ -35,5 +39,5 @@ class ImageRegistry(Construct):
         return [
             Fn.join("", ["arn:", Aws.PARTITION, ":ecr:", Aws.REGION, ":", self._mapping.find_in_map(Aws.REGION, image),
                          ":repository/", repository.split(":")[0]])
-            for image, repository in (("ntm", NTM_REPOSITORY), ("sklearn", SKLEARN_REPOSITORY))
+            for image, repository in (("ntm", NTM_REPOSITORY), ("ntm", KNN_REPOSITORY), ("sklearn", SKLEARN_REPOSITORY))
         ]

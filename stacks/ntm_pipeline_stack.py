@@ -8,6 +8,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
+
 from stacks import nag
 from stacks.config import LOG_RETENTION_DAYS, PipelineConfig
 from stacks.functions import GlueFunctions
@@ -95,7 +97,8 @@ class NtmPipelineStack(Stack):
                                    environment={})
         endpoint_status.add_to_role_policy(iam.PolicyStatement(
             actions=["sagemaker:DescribeEndpoint"],
-            resources=[self.format_arn(service="sagemaker", resource="endpoint", resource_name=config.endpoint_name)],
+            resources=[self.format_arn(service="sagemaker", resource="endpoint", resource_name=name)
+                       for name in (config.endpoint_name, similarity_endpoint_name(config.name_prefix))],
         ))
         training_metrics = glue.add("TrainingMetrics", handler="training_metrics.handler",
                                     description="Reads a trained candidate's artifacts and validation loss",

@@ -27,12 +27,15 @@ from ntm_glue.run_config import (
     REPORT_DATASET_DIR,
     REPORT_MODEL_DIR,
     REPORT_OUT_DIR,
+    REPORT_SIMILAR_DIR,
     REPORT_TRANSFORM_DIR,
 )
+from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
 from stacks import nag
 from stacks.images import ImageRegistry
 from stacks.preparation_states import preparation_states, s3_input
 from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
+from stacks.similarity import SimilarityStage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
@@ -55,6 +58,7 @@ REPORT_RUN_PARAMETERS = {
     "RUN_PARAMETER_COMPARISON": "$.run.sweep.comparison_uri",
     "RUN_PARAMETER_REPORT_JOB": "$.run.report.job_name",
     "RUN_PARAMETER_REPORT": "$.run.report.output_uri",
+    "RUN_PARAMETER_SIMILAR_DOCUMENTS": "$.similar.neighbours",
 }
 
 
@@ -122,6 +126,8 @@ class TopicPipeline(Construct):
         )
         grant_sagemaker_tasks(self.state_machine.role, name_prefix=settings.name_prefix,
                               endpoint_name=settings.endpoint_name, sagemaker_role=sagemaker_role)
+        SimilarityStage.grant(self.state_machine.role, name_prefix=settings.name_prefix,
+                              endpoint_name=similarity_endpoint_name(settings.name_prefix))
         policy = self.state_machine.role.node.find_child("DefaultPolicy")
         nag.accept(policy, "IAM5[Resource::*]", "StateMachine role: X-Ray and CloudWatch Logs delivery actions have no resource type (CDK adds them for tracing and logging).")
         for function in functions.all():
@@ -182,7 +188,12 @@ class TopicPipeline(Construct):
             .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
                   self._deploy(functions.endpoint_status, transform))
             .otherwise(transform))
-        transform.next(self._report()).next(self._summary())
+        report = self._report()
+        transform.next(SimilarityStage(
+            self, images=self._images, role_arn=self._role_arn, processing_job=self._processing_job, catch=self._catch,
+            s3_input=s3_input, lambda_task=self._lambda, endpoint_status=functions.endpoint_status,
+            failed=self._failed).chain(report))
+        report.next(self._summary())
         return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
@@ -399,6 +410,7 @@ class TopicPipeline(Construct):
                 s3_input("corpus", "$.run.dataset.transform_uri", f"{REPORT_DATASET_DIR}/transform"),
                 s3_input("topic-weights", "$.transform.output_uri", REPORT_TRANSFORM_DIR),
                 s3_input("comparison", "$.run.sweep.comparison_uri", COMPARISON_IN_DIR),
+                s3_input("similar", "$.similar.report_input", REPORT_SIMILAR_DIR),
             ],
             outputs=[{"OutputName": "report", "S3Output": {"S3Uri.$": "$.run.report.output_uri", "LocalPath": REPORT_OUT_DIR,
                                                             "S3UploadMode": "EndOfJob"}}],
@@ -418,6 +430,7 @@ class TopicPipeline(Construct):
                 "comparison.$": "$.run.sweep.comparison_uri",
                 "transform.$": "$.transform.output_uri",
                 "report.$": "$.run.report.page_uri",
+                "similar_documents.$": "$.similar.neighbours",
             },
             "endpoint.$": "$.run.deploy",
         }).next(sfn.Succeed(self, "Run succeeded"))

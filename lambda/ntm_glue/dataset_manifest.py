@@ -47,9 +47,14 @@ def training_inputs(manifest: dict[str, Any], run: dict[str, Any]) -> dict[str, 
             f"the dataset has {shards} train file(s) for {instances} training instances; "
             "with ShardedByS3Key an instance without a file gets no data (prepare with more --train-shards)"
         )
+    documents = sum(_count(manifest, split) for split in SPLITS)
+    similar = run.get("similar", {})
+    if similar.get("enabled") and similar["k"] >= documents:
+        raise DatasetError(f"similar.k: {similar['k']} neighbours per document needs more than {similar['k']} "
+                           f"documents, the dataset has {documents}; ask for fewer or set similar.enabled false")
     return {
         "vocabulary_size": vocabulary,
-        "documents": sum(_count(manifest, split) for split in SPLITS),
+        "documents": documents,
         # One training job per candidate, each with the complete map CreateTrainingJob takes.
         "candidates": [
             dict(candidate, hyperparameters={**candidate["hyperparameters"], "feature_dim": str(vocabulary)})

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ntm_glue import hyperparameters
+from ntm_glue import hyperparameters, similarity
 from ntm_glue.run_input import RunInputError, RunRequest, RunSettings
 
 # SageMaker job, model and endpoint names: 63 characters, letters, digits and inner hyphens.
@@ -35,6 +35,7 @@ REPORT_MODEL_DIR = f"{PROCESSING_ROOT}/input/model"
 REPORT_DATASET_DIR = f"{PROCESSING_ROOT}/input/dataset"
 REPORT_TRANSFORM_DIR = f"{PROCESSING_ROOT}/input/transform"
 REPORT_OUT_DIR = f"{PROCESSING_ROOT}/output/report"
+REPORT_SIMILAR_DIR = f"{PROCESSING_ROOT}/input/similar"
 COMPARE_MODELS_DIR = f"{PROCESSING_ROOT}/input/models"
 COMPARISON_IN_DIR = f"{PROCESSING_ROOT}/input/comparison"
 COMPARISON_OUT_DIR = f"{PROCESSING_ROOT}/output/comparison"
@@ -152,6 +153,7 @@ def _report_arguments(run_id: str, settings: RunSettings) -> list[str]:
         "--dataset", REPORT_DATASET_DIR,
         "--transform-output", REPORT_TRANSFORM_DIR,
         "--output", REPORT_OUT_DIR,
+        "--neighbours", f"{REPORT_SIMILAR_DIR}/neighbours.jsonl",
         "--run-parameters", parameters,
     ]
     return arguments + (["--comparison", f"{COMPARISON_IN_DIR}/comparison.json"] if len(settings.num_topics) > 1 else [])
@@ -248,4 +250,5 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "page_uri": f"{output_uri}report/report.html",
             "arguments": _report_arguments(run_id, settings),
         },
+        "similar": similarity.run_section(settings.similar, name, output_uri, deployment.name_prefix),
     }

@@ -82,6 +82,17 @@ class SweepSettings:
 
 
 @dataclass(frozen=True)
+class SimilaritySettings:
+    """The similar-documents stage: SageMaker k-NN on every document's topic vector."""
+
+    enabled: bool = True
+    k: int = 10
+    instance_type: str = "ml.m5.xlarge"
+    deploy_endpoint: bool = False
+    endpoint_instance_type: str = "ml.m4.xlarge"
+
+
+@dataclass(frozen=True)
 class RunSettings:
     num_topics: tuple[int, ...]
     hyperparameters: dict[str, Any]
@@ -91,6 +102,7 @@ class RunSettings:
     transform: Compute
     preparation: PreparationSettings = field(default_factory=PreparationSettings)
     sweep: SweepSettings = field(default_factory=SweepSettings)
+    similar: SimilaritySettings = field(default_factory=SimilaritySettings)
 
     def serialize(self) -> str:
         """Compact JSON, as the deployed defaults travel to the Lambdas (an environment variable)."""
@@ -108,6 +120,7 @@ class RunSettings:
             transform=Compute(**data["transform"]),
             preparation=PreparationSettings(**{**data["preparation"], "stop_words": _stop_words(data["preparation"]["stop_words"])}),
             sweep=SweepSettings(**data["sweep"]),
+            similar=SimilaritySettings(**data["similar"]),
         )
 
 
@@ -265,6 +278,16 @@ def _merge_selection(base: SweepSettings, given: Any, candidates: tuple[int, ...
     return SweepSettings(base.max_candidates, rule, fixed)
 
 
+def _merge_similar(base: SimilaritySettings, given: Any) -> SimilaritySettings:
+    merged = dataclasses.asdict(base) | _object("similar", given, set(dataclasses.asdict(base)))
+    for name in ("enabled", "deploy_endpoint"):
+        _expect(f"similar.{name}", merged[name], bool, "true or false")
+    _int_in("similar.k", merged["k"], 1, 1000)
+    _instance_type("similar.instance_type", merged["instance_type"])
+    _instance_type("similar.endpoint_instance_type", merged["endpoint_instance_type"])
+    return SimilaritySettings(**merged)
+
+
 def merge_settings(defaults: RunSettings, overrides: dict[str, Any]) -> RunSettings:
     """Merge the input's overrides over the defaults and check every resulting value."""
     num_topics = _merge_num_topics(overrides.get("num_topics", defaults.num_topics), defaults.sweep.max_candidates)
@@ -278,13 +301,14 @@ def merge_settings(defaults: RunSettings, overrides: dict[str, Any]) -> RunSetti
         transform=Compute(**_merge_compute("transform", defaults.transform, overrides.get("transform", {}), 100)),
         preparation=_merge_preparation(defaults.preparation, overrides.get("preparation", {})),
         sweep=_merge_selection(defaults.sweep, overrides.get("selection"), num_topics),
+        similar=_merge_similar(defaults.similar, overrides.get("similar", {})),
     )
 
 
 #: Top-level fields of the execution input, each explained in schema/execution-input.schema.json.
 INPUT_FIELDS = {
     "corpus", "dataset", "run_name", "num_topics", "selection", "hyperparameters", "training",
-    "deploy_endpoint", "endpoint", "transform", "preparation", "source",
+    "deploy_endpoint", "endpoint", "transform", "preparation", "source", "similar",
 }
 _RUN_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}$")
 

@@ -1,7 +1,8 @@
 """Apply an ASL state's `Parameters` to a state input, as Step Functions does for plain paths.
 
 Only what the pipeline's task parameters use is supported: `key.$` with a reference path
-(`$.a.b`, `$$.Execution.Name`); anything else raises so that a test never checks a guess.
+(`$.a.b`, `$$.Execution.Name`), or `States.Format('{}', <path>)` (a number made a string);
+anything else raises so that a test never checks a guess.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from typing import Any
 
 _PATH = re.compile(r"^\$\$?(\.[A-Za-z0-9_]+)*$")
+_FORMAT_ONE = re.compile(r"^States\.Format\('\{\}', (\$[^)]*)\)$")
 
 
 def select(path: str, data: Any, context: dict[str, Any]) -> Any:
@@ -30,7 +32,8 @@ def apply_parameters(template: Any, data: Any, context: dict[str, Any] | None = 
     rendered = {}
     for key, value in template.items():
         if key.endswith(".$"):
-            rendered[key[:-2]] = select(value, data, context)
+            formatted = _FORMAT_ONE.match(value)
+            rendered[key[:-2]] = str(select(formatted.group(1), data, context)) if formatted else select(value, data, context)
         else:
             rendered[key] = apply_parameters(value, data, context)
     return rendered

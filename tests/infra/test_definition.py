@@ -45,6 +45,9 @@ def sample_state() -> dict[str, Any]:
         "training": {"job_name": candidate["job_name"], "num_topics": 30,
                      "model_artifacts": f"{run['training']['output_uri']}{candidate['job_name']}/output/model.tar.gz"},
         "transform": {"job_name": run["transform"]["job_name"], "output_uri": run["transform"]["output_uri"]},
+        "similar": {"neighbours": run["similar"]["neighbours_uri"], "report_input": run["similar"]["neighbours_uri"]},
+        "similar_index": {"job_name": run["similar"]["training_job_name"],
+                          "model_artifacts": f"{run['similar']['model_output_uri']}x/output/model.tar.gz"},
     }
 
 
@@ -78,6 +81,8 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
         "Prepare corpus", "Prepare corpus with stop-word file", "Train topic model", "Create model", "Create endpoint config",
         "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
         "Count terms", "Encode shards", "Encode shards with stop-word file", "Assemble dataset",
+        "Index topic vectors", "Train similarity index", "Create similarity model", "Find neighbours", "Collect neighbours",
+        "Create similarity endpoint config", "Create similarity endpoint", "Update similarity endpoint",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")
@@ -99,6 +104,13 @@ def test_the_scale_out_jobs_run_on_the_run_s_instances_with_the_corpus_sharded(d
     assemble = apply_parameters(states["Assemble dataset"]["Parameters"], sample_state())
     assert assemble["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
     assert assemble["AppSpecification"]["ContainerArguments"][0] == "assemble"
+
+
+def test_the_similarity_index_gets_string_hyperparameters_from_the_run(definition):
+    request = apply_parameters(all_states(definition)["Train similarity index"]["Parameters"], sample_state())
+    assert request["HyperParameters"] == {"feature_dim": "30", "sample_size": "100", "k": "11",
+                                          "predictor_type": "classifier", "index_metric": "COSINE",
+                                          "index_type": "faiss.Flat"}
 
 
 def test_the_validation_catches_a_number_hyperparameter(definition):

@@ -10,7 +10,8 @@ SageMaker jobs do what the real ones would do to S3, locally:
   that interpreter, and no package can be installed (no pip, no index: as without internet);
 - training writes a model.tar.gz in NTM's format whose decoder is fitted to the train channel
   (scikit-learn NMF, a stand-in for NTM's learning, so that the topics in a report make sense);
-- batch transform answers each RecordIO input with one JSON line of topic weights per record.
+- batch transform answers each RecordIO input with one JSON line of topic weights per record;
+- k-NN training and transform (the similarity stage) run an exact stand-in (knn_standin.py).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from tests.container.environments import (
 from tests.harness.s3_uri import S3Location, list_keys, upload_folder
 from tests.infra.cfn import Deployment, state_machine_definition
 from tests.infra.synth import Synthesized
+from tests.pipeline import knn_standin
 from training.formats import ntm_artifact as model_params
 from training.formats import recordio
 
@@ -273,6 +275,9 @@ def check_ntm_channels(request: dict[str, Any]) -> None:
 
 def train_locally(harness: Harness) -> Callable[[TrainingJobRun], None]:
     def train(run: TrainingJobRun) -> None:
+        if knn_standin.is_knn_image(run.request["AlgorithmSpecification"]["TrainingImage"]):
+            knn_standin.train(run)
+            return
         check_ntm_channels(run.request)
         model, loss = fitted_model(run)
         run.write_model(model)
@@ -291,6 +296,9 @@ def transform_with_model(harness: Harness) -> Callable[[TransformJobRun], None]:
         location = S3Location.parse(model["PrimaryContainer"]["ModelDataUrl"])
         # Read as the job's role, as SageMaker fetches the model artifact for the container.
         tarball = run.s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
+        if knn_standin.is_knn_image(model["PrimaryContainer"]["Image"]):
+            knn_standin.transform(run, tarball)
+            return
         decoder = model_params.load_decoder(io.BytesIO(tarball))
         affinity = np.exp(decoder - decoder.max(axis=0))
         affinity /= affinity.sum(axis=0)

@@ -34,6 +34,11 @@ def transform_without_model(definition: dict[str, Any]) -> None:
     del definition["States"]["Batch transform"]["Parameters"]["ModelName.$"]
 
 
+def knn_feature_dim_from_the_vocabulary(definition: dict[str, Any]) -> None:
+    hyperparameters = all_states(definition)["Train similarity index"]["Parameters"]["HyperParameters"]
+    hyperparameters["feature_dim.$"] = "States.Format('{}', $.dataset.value.vocabulary_size)"
+
+
 def without_action(role_prefix: str, action: str) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     def mutate(role: str, document: dict[str, Any]) -> dict[str, Any]:
         if not role.startswith(role_prefix):
@@ -50,6 +55,8 @@ MUTATIONS = {
     "hyperparameter sent as a number": (number_hyperparameter, None, "HyperParameters.num_topics"),
     "wrong channel name": (wrong_channel_name, None, "NTM takes train (required), validation, test, auxiliary"),
     "transform names no model": (transform_without_model, None, 'Missing required parameter in input: "ModelName"'),
+    "k-NN feature_dim taken from the vocabulary": (knn_feature_dim_from_the_vocabulary, None,
+                                                    "does not match the data's 4 features"),
     "CreateTrainingJob removed from the state machine's role": (
         None, without_action("PipelineStateMachineRole", "sagemaker:CreateTrainingJob"),
         "is not authorized to perform: sagemaker:CreateTrainingJob"),
@@ -75,7 +82,8 @@ def test_the_harness_catches_a_broken_deployment(synthesized, mutation):
 
 def test_the_same_run_unbroken_succeeds(synthesized):
     """The control: every failure above comes from its mutation, not from the set-up."""
-    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=60) as harness:
+    # The whole pipeline runs here (the mutations stop early): as long a guard as the scenarios'.
+    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=120) as harness:
         stack = deploy(harness, synthesized)
         dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
         result = stack.run({"dataset": dataset, "num_topics": 4, "deploy_endpoint": False}, "unbroken")

@@ -14,8 +14,10 @@ from tests.browser.report_page import check_comparison_chart, check_report_page,
 from tests.harness import JobFailed
 from tests.pipeline.conftest import SAMPLE_CORPUS
 from tests.pipeline.local_deployment import LocalStack
+from tests.pipeline.test_similarity import KNN_STATES, check_similar_documents
 
 ENDPOINT = "ntm-topics"
+SIMILAR_ENDPOINT = "ntm-similar"
 ENDPOINT_STATES = {"Create endpoint config", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
 
 
@@ -57,17 +59,26 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     assert outputs["model_artifacts"] in report and outputs["transform"] in report and "/opt/ml" not in report
     check_report_page(chromium, downloaded_report(stack, outputs, tmp_path))  # as `make dry-run` copies it
     assert stack.keys(dataset_prefix + "train/")
+    check_similar_documents(stack, result, k=10, num_topics=30)
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
 
 
 def test_b_an_existing_endpoint_is_updated_not_recreated(stack):
+    # Both runs also serve the similar-documents index: created by the first, updated by the second.
+    stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/sample-news.run.json",
+                                          Body=json.dumps({"similar": {"deploy_endpoint": True}}).encode())
     first = stack.harness.wait_for(upload_corpus(stack))
     assert first.status == "SUCCEEDED", first.report()
-    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12}, "second-run")
+    assert [r.params["EndpointName"] for r in first.requests_to("sagemaker", "CreateEndpoint")] == [ENDPOINT, SIMILAR_ENDPOINT]
+    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12,
+                        "similar": {"deploy_endpoint": True}}, "second-run")
     assert second.status == "SUCCEEDED", second.report()
     operations = sagemaker_operations(second)
-    assert "UpdateEndpoint" in operations and "CreateEndpoint" not in operations
+    assert operations.count("UpdateEndpoint") == 2 and "CreateEndpoint" not in operations
+    similar = stack.harness.client("sagemaker").describe_endpoint(EndpointName=SIMILAR_ENDPOINT)
+    assert similar["EndpointStatus"] == "InService"
+    assert similar["EndpointConfigName"] == second.state("Keep run").output["run"]["similar"]["deploy"]["endpoint_config_name"]
     assert "CreateProcessingJob" in operations  # the report; preparation was skipped
     assert "Prepare corpus" not in [state.name for state in second.states]
     endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
@@ -117,13 +128,18 @@ def test_f_a_repeated_upload_event_starts_one_execution(stack):
     assert len(executions["executions"]) == 1
 
 
-def test_g_without_endpoint_deployment_the_deploy_states_are_skipped_and_a_stop_word_file_is_used(stack):
+def test_g_without_endpoint_or_similar_documents_those_states_are_skipped_and_a_stop_word_file_is_used(stack):
     put_corpus(stack)
     stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/lists/stop.txt", Body=b"striker\nReferee\n")
     result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False,
+                        "similar": {"enabled": False},
                         "preparation": {"stop_words": f"s3://{stack.data_bucket}/incoming/lists/stop.txt"}},
                        "no-endpoint")
     assert result.status == "SUCCEEDED", result.report()
+    # Similar documents turned off too: no k-NN request, and the output says so.
+    assert not KNN_STATES & {state.name for state in result.states}
+    assert sagemaker_operations(result).count("CreateTrainingJob") == 1
+    assert "not computed" in result.output["outputs"]["similar_documents"]
     assert not ENDPOINT_STATES & {state.name for state in result.states}
     assert not {"CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
     assert "Batch transform" in [state.name for state in result.states]
@@ -141,8 +157,8 @@ def put_corpus(stack: LocalStack) -> None:
 
 def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack, chromium, tmp_path):
     put_corpus(stack)
-    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4, 6]},
-                       "sweep")
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4, 6],
+                        "similar": {"enabled": False}}, "sweep")  # similar documents: test_similarity.py
     assert result.status == "SUCCEEDED", result.report()
     operations = sagemaker_operations(result)
     assert operations.count("CreateTrainingJob") == 3
@@ -170,8 +186,8 @@ def test_one_failing_candidate_does_not_sink_the_sweep(stack):
 
     stack.harness.hooks.training = fail_four
     put_corpus(stack)
-    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4]},
-                       "sweep-one-fails")
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4],
+                        "similar": {"enabled": False}}, "sweep-one-fails")
     assert result.status == "SUCCEEDED", result.report()
     comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
     status = {c["num_topics"]: c["status"] for c in comparison["candidates"]}
@@ -183,7 +199,7 @@ def test_one_failing_candidate_does_not_sink_the_sweep(stack):
 def test_the_selection_rule_travels_to_the_comparison(stack, rule):
     put_corpus(stack)
     result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 5],
-                        "selection": rule, "deploy_endpoint": False}, "sweep-rule")
+                        "selection": rule, "deploy_endpoint": False, "similar": {"enabled": False}}, "sweep-rule")
     assert result.status == "SUCCEEDED", result.report()
     comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
     assert comparison["rule"] == rule

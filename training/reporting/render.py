@@ -22,7 +22,7 @@ import numpy as np
 from training.common.plotting import load_pyplot
 from training.evaluation import topic_metrics
 from training.evaluation.candidate_selection import MEASURES, TRAINED
-from training.reporting import analysis, page_data
+from training.reporting import analysis, page_data, similar_section
 from training.reporting.analysis import TopicReport
 
 # Documents drawn on the map (a seeded random sample beyond it): t-SNE's time grows faster than
@@ -240,12 +240,12 @@ def _asset(name: str) -> str:
 
 
 def html_page(report: TopicReport, shown: DocumentMap, plots: Plots, parameters: dict, summary: dict,
-              comparison: Optional[Comparison] = None) -> str:
+              comparison: Optional[Comparison] = None, similar: Optional[dict] = None) -> str:
     """One self-contained page: headline numbers, the num_topics choice, the document map, the topic
     explorer, the topics and labels tables, the run parameters."""
     data = page_data.page_data(report, summary, parameters, shown.rows, shown.coordinates, shown.colour_by,
                                shown.groups, shown.group_of, comparison_data(comparison))
-    data.update(palette=list(PALETTE), others=OTHERS, others_colour=OTHERS_COLOUR)
+    data.update(palette=list(PALETTE), others=OTHERS, others_colour=OTHERS_COLOUR, similar=similar)
     sections = [
         "<h2>Summary</h2>" + _key_value_table(summary),
         _comparison_section(comparison) if comparison is not None else "",
@@ -253,6 +253,7 @@ def html_page(report: TopicReport, shown: DocumentMap, plots: Plots, parameters:
         f"coloured by {html.escape(shown.colour_by)}.</p><div data-section=document-map></div></section>",
         "<section id=topics><h2>Topics</h2><div data-section=topic-explorer></div>"
         + _topics_table(report) + "</section>",
+        similar_section.section_html(similar, report),
         _overlap_table(report) if report.labels is not None else "",
         "<h2>Run parameters</h2>" + _key_value_table(parameters),
         _pictures_section(plots),
@@ -264,4 +265,4 @@ def html_page(report: TopicReport, shown: DocumentMap, plots: Plots, parameters:
             f"<noscript><p>The map, the topic explorer and the charts need JavaScript; the tables below do not.</p></noscript>"
             f"{''.join(sections)}"
             f"<script type=application/json id=report-data>{page_data.embedded_json(data)}</script>"
-            f"<script>{_asset('report.js')}</script></body></html>\n")
+            f"<script>{_asset('report.js')}</script><script>{_asset('similar.js')}</script></body></html>\n")

@@ -30,6 +30,8 @@ from training.formats.dataset import CORPUS_GLOB, DOCUMENTS, VOCABULARY, require
 from training.formats.ntm_artifact import ParamsFormatError
 from training.formats.recordio import RecordIOError
 from training.reporting import render as report_render
+from training.reporting import similar_section
+from training.similarity.neighbours import load_neighbours
 from training.reporting.analysis import (
     TRANSFORM_OUTPUT_GLOB,
     ReportInputError,
@@ -104,7 +106,8 @@ def load_comparison(path: Path) -> report_render.Comparison:
 
 def write_report(report: TopicReport, output: Path, parameters: dict,
                  comparison: report_render.Comparison | None = None,
-                 map_documents: int = report_render.MAP_MAX_DOCUMENTS) -> dict:
+                 map_documents: int = report_render.MAP_MAX_DOCUMENTS,
+                 neighbours: dict[str, list[dict]] | None = None) -> dict:
     """Write every report file into `output`; returns the summary."""
     output.mkdir(parents=True, exist_ok=True)
     shown = report_render.document_map(report, map_documents)
@@ -116,7 +119,10 @@ def write_report(report: TopicReport, output: Path, parameters: dict,
     summary = summary_document(report, plots, shown)
     if comparison is not None:
         summary["num_topics_chosen_because"] = comparison.document["why"]
-    page = report_render.html_page(report, shown, plots, parameters, summary, comparison)
+    similar = None
+    if neighbours is not None:
+        similar = similar_section.similar_data(report, neighbours, parameters.get("similar_documents"))
+    page = report_render.html_page(report, shown, plots, parameters, summary, comparison, similar)
     (output / "report.html").write_text(page, encoding="utf-8")
     (output / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
@@ -164,8 +170,17 @@ def run_parameters(args: argparse.Namespace, scratch: Path, environment: dict) -
     return {**run_id, **given, **inputs, **described, "top_words": args.top_words}
 
 
+def load_similar(args: argparse.Namespace, scratch: Path) -> dict[str, list[dict]] | None:
+    """The similarity stage's neighbours.jsonl; none when the run did not compute similar documents."""
+    if not args.neighbours:
+        return None
+    path = stage(args.neighbours, scratch) if args.neighbours.startswith("s3://") else Path(args.neighbours)
+    return load_neighbours(path) if path.is_file() else None
+
+
 def run(args: argparse.Namespace, scratch: Path) -> dict:
-    folders = {name: scratch / name for name in ("model", "dataset", "transform", "parameters", "comparison", "output")}
+    folders = {name: scratch / name for name in ("model", "dataset", "transform", "parameters", "comparison", "similar",
+                                                 "output")}
     for folder in folders.values():
         folder.mkdir()
     inputs = load_run(
@@ -178,7 +193,7 @@ def run(args: argparse.Namespace, scratch: Path) -> dict:
     report = analyse(inputs, args.top_words)
     to_s3 = args.output.startswith("s3://")
     output = folders["output"] if to_s3 else Path(args.output)
-    summary = write_report(report, output, parameters, comparison, args.map_documents)
+    summary = write_report(report, output, parameters, comparison, args.map_documents, load_similar(args, folders["similar"]))
     if to_s3:
         upload_folder(output, args.output)
     return summary
@@ -193,6 +208,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--top-words", type=at_least(2), default=10,
                         help="words shown per topic (default 10; at least 2: NPMI needs word pairs)")
     parser.add_argument("--run-parameters", help="JSON object, or a JSON file, shown in the report")
+    parser.add_argument("--neighbours", help="the similarity stage's neighbours.jsonl; absent when the run computed none")
     parser.add_argument("--comparison", help="comparison.json of a num_topics sweep (training.compare), shown in the report")
     parser.add_argument("--map-documents", type=at_least(1), default=report_render.MAP_MAX_DOCUMENTS,
                         help=f"documents drawn on the map, a seeded random sample beyond it "

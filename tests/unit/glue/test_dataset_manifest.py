@@ -37,3 +37,14 @@ def test_feature_dim_comes_from_the_vocabulary_for_every_candidate():
 def test_a_dataset_that_cannot_train_is_refused(changes, message):
     with pytest.raises(DatasetError, match=message.replace("(", r"\(").replace(")", r"\)")):
         training_inputs(manifest(**changes), RUN)
+
+
+@pytest.mark.parametrize("k, enabled, refused", [(99, True, False), (100, True, True), (100, False, False)])
+def test_similar_k_must_stay_below_the_number_of_documents(k, enabled, refused):
+    run = RUN | {"similar": {"enabled": enabled, "k": k}}
+    if not refused:
+        assert training_inputs(manifest(), run)["documents"] == 100
+        return
+    with pytest.raises(DatasetError, match=r"^similar\.k: 100 neighbours per document needs more than 100 documents, "
+                                           r"the dataset has 100"):
+        training_inputs(manifest(), run)

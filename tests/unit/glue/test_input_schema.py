@@ -22,6 +22,7 @@ from ntm_glue.run_input import (
     Compute,
     PreparationSettings,
     RunInputError,
+    SimilaritySettings,
     TrainingSettings,
     parse_request,
 )
@@ -73,6 +74,7 @@ def test_the_schema_has_exactly_the_validators_fields():
     for compute in ("endpoint", "transform"):
         assert set(properties[compute]["properties"]) == {f.name for f in dataclasses.fields(Compute)}
     assert set(properties["preparation"]["properties"]) == {f.name for f in dataclasses.fields(PreparationSettings)}
+    assert set(properties["similar"]["properties"]) == {f.name for f in dataclasses.fields(SimilaritySettings)}
     objects = [SCHEMA] + [node for node in properties.values() if node.get("type") == "object"]
     assert all(node["additionalProperties"] is False for node in objects)
     (_, candidates) = properties["num_topics"]["oneOf"]
@@ -110,6 +112,7 @@ VALID = [
     {"corpus": CORPUS, "endpoint": {"instance_type": "ml.t2.medium"}, "transform": {"instance_count": 3}},
     {"corpus": CORPUS, "deploy_endpoint": False},
     {"corpus": CORPUS, "preparation": {"vocab_size": 5000, "text_field": "body", "strip_headers": True}},
+    {"corpus": CORPUS, "similar": {"enabled": True, "k": 5, "instance_type": "ml.c5.xlarge", "deploy_endpoint": True}},
     {"corpus": CORPUS, "preparation": {"stop_words": ["Subject", "writes", "re:"], "default_stop_words": False}},
     {"corpus": CORPUS, "preparation": {"stop_words": [], "clean_text": False}},
     {"corpus": CORPUS, "preparation": {"stop_words": f"s3://{BUCKET}/incoming/lists/stop words.txt"}},
@@ -156,6 +159,9 @@ INVALID = [
     {"corpus": CORPUS, "deploy_endpoint": "yes"},
     {"corpus": CORPUS, "preparation": {"strip_headers": 1}},
     {"corpus": CORPUS, "preparation": {"text_field": 5}},
+    {"corpus": CORPUS, "similar": {"enabled": "no"}},
+    {"corpus": CORPUS, "similar": {"neighbours": 5}},
+    {"corpus": CORPUS, "similar": {"endpoint_instance_type": "m5.large"}},
     {"corpus": CORPUS, "preparation": {"stop_words": ["two words"]}},
     {"corpus": CORPUS, "preparation": {"stop_words": ["a,b"]}},
     {"corpus": CORPUS, "preparation": {"stop_words": [""]}},

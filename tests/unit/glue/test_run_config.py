@@ -101,6 +101,22 @@ def test_report_reads_the_run_outputs_and_arguments_fit_the_api_limit():
     assert run["report"]["page_uri"] == run["output_uri"] + "report/report.html"
 
 
+def test_the_similarity_stage_gets_its_own_names_and_places_under_the_run():
+    run = run_for({"dataset": f"s3://{BUCKET}/datasets/news/", "similar": {"k": 7, "deploy_endpoint": True}})
+    similar = run["similar"]
+    assert similar["enabled"] and similar["k"] == 7 and similar["index_k"] == "8"
+    assert similar["neighbours_uri"] == f"{run['output_uri']}similar/neighbours.jsonl"
+    names = [similar[key] for key in ("index_job_name", "training_job_name", "model_name", "transform_job_name",
+                                      "neighbours_job_name")] + [similar["deploy"]["endpoint_config_name"]]
+    assert len(set(names)) == len(names) and all(NAME.match(n) and n.startswith("ntm-knn-") for n in names)
+    assert similar["neighbours_arguments"][similar["neighbours_arguments"].index("--k") + 1] == "7"
+    assert similar["deploy"] == {"enabled": True, "endpoint_name": "ntm-similar", "instance_type": "ml.m4.xlarge",
+                                 "instance_count": 1, "endpoint_config_name": similar["deploy"]["endpoint_config_name"]}
+
+
+def test_no_similarity_endpoint_when_the_stage_is_off():
+    run = run_for({"dataset": f"s3://{BUCKET}/datasets/news/", "similar": {"enabled": False, "deploy_endpoint": True}})
+    assert not run["similar"]["enabled"] and not run["similar"]["deploy"]["enabled"]
 def test_listed_stop_words_travel_as_arguments_packed_under_the_api_limits():
     words = [f"word{number:04d}" for number in range(900)]
     run = run_for({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz", "preparation": {"stop_words": words}})

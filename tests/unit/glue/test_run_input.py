@@ -71,6 +71,11 @@ def test_numbers_typed_as_strings_are_accepted_for_hyperparameters():
     ({"preparation": {"phrases": True, "instance_count": 2}}, "preparation.phrases: not available with preparation.instance_count 2"),
     ({"run_name": "has spaces"}, "run_name"),
     ({"colour": "blue"}, "input.colour"),
+    ({"similar": {"k": 0}}, "similar.k: 0 is outside 1..1000"),
+    ({"similar": {"enabled": "no"}}, "similar.enabled"),
+    ({"similar": {"instance_type": "c5.xlarge"}}, "similar.instance_type"),
+    ({"similar": {"neighbours": 3}}, "similar.neighbours: unknown field"),
+    ({"similar": []}, "similar: expected an object"),
 ])
 def test_bad_input_names_the_field(fields, message):
     with pytest.raises(RunInputError) as raised:
