@@ -47,6 +47,9 @@ class PipelineConfig:
     training_instance_count: int = 2
     training_volume_size_gb: int = 30
     training_max_runtime_seconds: int = 86_400
+    # Managed spot training (NTM: at most 3600 s of waiting plus running); 0 = max_runtime_seconds.
+    training_spot: bool = False
+    training_max_wait_seconds: int = 0
     # NTM hyperparameter defaults, from the tutorial. Several num_topics are candidates to compare.
     num_topics: tuple[int, ...] = (30,)
     max_topic_candidates: int = 8
@@ -94,6 +97,8 @@ class PipelineConfig:
                 self.training_instance_count,
                 self.training_volume_size_gb,
                 self.training_max_runtime_seconds,
+                self.training_spot,
+                self.training_max_wait_seconds or None,
             ),
             deploy_endpoint=self.deploy_endpoint,
             endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
@@ -119,6 +124,8 @@ _RUN_FIELD_TO_KEY = {
     "training.instance_count": "training_instance_count",
     "training.volume_size_gb": "training_volume_size_gb",
     "training.max_runtime_seconds": "training_max_runtime_seconds",
+    "training.spot": "training_spot",
+    "training.max_wait_seconds": "training_max_wait_seconds",
     "endpoint.instance_type": "endpoint_instance_type",
     "endpoint.instance_count": "endpoint_instance_count",
     "transform.instance_type": "transform_instance_type",

@@ -251,7 +251,9 @@ class TopicPipeline(Construct):
                 "InstanceCount.$": "$.run.training.instance_count",
                 "VolumeSizeInGB.$": "$.run.training.volume_size_gb",
             },
-            "StoppingCondition": {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"},
+            # Spot or on demand, and the limits that go with it, are the run's (Resolve run checks them).
+            "EnableManagedSpotTraining.$": "$.run.training.spot",
+            "StoppingCondition.$": "$.run.training.stopping_condition",
         }, result_selector={"job_name.$": "$.TrainingJobName"}, result_path="$.trained",
             comment="Train NTM on the prepared dataset (train channel sharded across instances)")
 

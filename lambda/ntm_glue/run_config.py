@@ -160,6 +160,8 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "instance_count": settings.training.instance_count,
             "volume_size_gb": settings.training.volume_size_gb,
             "max_runtime_seconds": settings.training.max_runtime_seconds,
+            "spot": settings.training.spot,
+            "stopping_condition": settings.training.stopping_condition(),
             "output_uri": f"{output_uri}model/",
         },
         "sweep": {

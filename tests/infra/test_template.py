@@ -54,7 +54,9 @@ def test_training_reads_instance_settings_and_string_hyperparameters_from_the_ru
     }
     # The Load dataset Lambda builds this map per candidate; tests/unit checks every value is a string.
     assert parameters["HyperParameters.$"] == "$.candidate.hyperparameters"
-    assert parameters["StoppingCondition"] == {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"}
+    # Resolve run writes the stopping condition: MaxWaitTimeInSeconds only for a spot run.
+    assert parameters["StoppingCondition.$"] == "$.run.training.stopping_condition"
+    assert parameters["EnableManagedSpotTraining.$"] == "$.run.training.spot"
 
 
 def test_deployed_defaults_are_the_tutorials(synthesized):

@@ -62,3 +62,10 @@ def test_every_field_is_documented_in_readme():
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     missing = [f.name for f in fields(PipelineConfig) if f"`{f.name}`" not in readme]
     assert missing == []
+
+
+def test_spot_training_as_the_deployed_default():
+    config = load(training_spot="true", training_max_runtime_seconds="1800", training_max_wait_seconds="3600")
+    assert config.run_defaults().training.stopping_condition() == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
+    with pytest.raises(ConfigError, match="'training_max_runtime_seconds'.*over 3600 with training.spot"):
+        load(training_spot="true")
