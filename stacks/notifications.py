@@ -53,7 +53,15 @@ class RunNotifications(Construct):
                                                resource_name=f"{state_machine.state_machine_name}:*")
         self.function.add_to_role_policy(iam.PolicyStatement(
             sid="ReadFinishedRuns", actions=["states:DescribeExecution", "states:GetExecutionHistory"], resources=[executions]))
+        self.function.add_to_role_policy(iam.PolicyStatement(
+            sid="ReadRunJobCosts",
+            actions=["sagemaker:DescribeTrainingJob", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeTransformJob"],
+            resources=[Stack.of(self).format_arn(service="sagemaker", resource=kind, resource_name=f"{name_prefix}-*")
+                       for kind in ("training-job", "processing-job", "transform-job")]))
         policy = self.function.role.node.find_child("DefaultPolicy")
+        for kind in ("training-job", "processing-job", "transform-job"):
+            nag.accept(policy, f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}/{name_prefix}-*]",
+                       f"NotifyRunFinishedRole: reads the billed time of the run's {kind}s, named per run under this stack's prefix.")
         nag.accept(policy, "IAM5[Action::kms:GenerateDataKey*]",
                    "NotifyRunFinishedRole: publishing to the encrypted topic needs data keys, on the topic's own key only (Topic.grant_publish).")
         sm_id = Stack.of(state_machine).get_logical_id(state_machine.node.default_child)

@@ -85,6 +85,10 @@ def test_c_a_failed_training_job_fails_the_run_with_its_reason_and_notifies(stac
     (message,) = stack.notifications()
     assert "failed" in message["Subject"] and "CUDA out of memory" in message["Message"]
     assert 'in state "Collect candidates"' in message["Message"]
+    # What the failed run cost: the preparation and the failed training job, as SageMaker billed them.
+    assert "What it cost" in message["Message"]
+    assert "prepare   1 x ml.m5.xlarge" in message["Message"] and "train     2 x ml.p3.2xlarge" in message["Message"]
+    assert "Failed)" in message["Message"]
 
 
 def test_d_invalid_input_fails_at_resolve_before_any_sagemaker_request(stack):
@@ -193,3 +197,21 @@ def test_a_failed_stage_outside_the_sweep_fails_as_stage_failed_with_the_job_rea
     (message,) = stack.notifications()
     assert 'in state "Batch transform"' in message["Message"]
     assert "Cause:      ClientError: the transform input is not RecordIO" in message["Message"]
+
+
+def test_a_spot_run_asks_for_spot_and_its_notification_lists_every_jobs_billed_time(stack):
+    dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
+    result = stack.run({"dataset": dataset, "deploy_endpoint": False, "num_topics": 5,
+                        "training": {"spot": True, "max_runtime_seconds": 1800, "max_wait_seconds": 3600}}, "spot")
+    assert result.status == "SUCCEEDED", result.report()
+    (training,) = [r.params for r in result.requests if r.operation == "CreateTrainingJob"]
+    assert training["EnableManagedSpotTraining"] is True
+    assert training["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
+    (message,) = stack.notifications()
+    body = message["Message"]
+    # The harness's jobs all ran 600 s; a spot training job was billed 30% of that (JobBilling).
+    assert "train     2 x ml.p3.2xlarge       180 s billed, spot: 600 s run, 70% saved" in body
+    assert "transform 1 x ml.m5.xlarge        600 s billed" in body and "report    1 x ml.m5.xlarge" in body
+    assert "total: 0.33 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body
+    describes = {r.operation for r in stack.harness.requests if r.caller.endswith("NotifyRunFinished") or "Notify" in r.caller}
+    assert {"DescribeTrainingJob", "DescribeTransformJob", "DescribeProcessingJob"} <= describes
