@@ -13,7 +13,7 @@ from stacks.config import LOG_RETENTION_DAYS, PipelineConfig
 from stacks.functions import GlueFunctions
 from stacks.images import ImageRegistry
 from stacks.monitoring import EndpointAlarms, PipelineMonitoring
-from stacks.notifications import RunNotifications
+from stacks.notifications import RunNotifications, grant_describe_jobs
 from stacks.pipeline import PipelineFunctions, PipelineSettings, TopicPipeline
 from stacks.roles import SageMakerExecutionRole
 from stacks.storage import DATASETS_PREFIX, INCOMING_PREFIX, RUNS_PREFIX, PipelineStorage
@@ -119,7 +119,12 @@ class NtmPipelineStack(Stack):
                                  [RUNS_PREFIX], actions=("s3:Abort*",))
         nag.accept_prefix_grants(read_choice.role.node.find_child("DefaultPolicy"), "ReadChoiceRole", storage.data,
                                  [RUNS_PREFIX])
+        read_run_costs = glue.add("ReadRunCosts", handler="read_run_costs.handler",
+                                  description="Reads the instances and billed seconds of a run's SageMaker jobs",
+                                  environment={})
+        grant_describe_jobs(read_run_costs, "ReadRunCostsRole", config.name_prefix)
         return PipelineFunctions(resolve_run=resolve, load_dataset=load_dataset, endpoint_status=endpoint_status,
-                                 training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice)
+                                 training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice,
+                                 read_run_costs=read_run_costs)
 
 

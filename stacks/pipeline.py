@@ -64,10 +64,11 @@ class PipelineFunctions:
     training_metrics: lambda_.IFunction
     collect_candidates: lambda_.IFunction
     read_choice: lambda_.IFunction
+    read_run_costs: lambda_.IFunction
 
     def all(self) -> list[lambda_.IFunction]:
         return [self.resolve_run, self.load_dataset, self.endpoint_status, self.training_metrics,
-                self.collect_candidates, self.read_choice]
+                self.collect_candidates, self.read_choice, self.read_run_costs]
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,9 @@ class TopicPipeline(Construct):
             .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
                   self._deploy(functions.endpoint_status, transform))
             .otherwise(transform))
-        transform.next(self._report()).next(self._summary())
+        costs = self._lambda("Read run costs", functions.read_run_costs, {"run.$": "$.run"}, "$.costs",
+                             "Each job of the run with its instances and the seconds SageMaker billed")
+        transform.next(self._report()).next(costs).next(self._summary())
         return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
@@ -431,6 +434,7 @@ class TopicPipeline(Construct):
                 "report.$": "$.run.report.page_uri",
             },
             "endpoint.$": "$.run.deploy",
+            "costs.$": "$.costs.value",
         }).next(sfn.Succeed(self, "Run succeeded"))
 
 def _logical_id(function: lambda_.IFunction) -> str:

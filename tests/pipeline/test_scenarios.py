@@ -213,5 +213,9 @@ def test_a_spot_run_asks_for_spot_and_its_notification_lists_every_jobs_billed_t
     assert "train     2 x ml.p3.2xlarge       180 s billed, spot: 600 s run, 70% saved" in body
     assert "transform 1 x ml.m5.xlarge        600 s billed" in body and "report    1 x ml.m5.xlarge" in body
     assert "total: 0.33 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body
+    # The run's summary (the execution output) carries the same figures.
+    jobs = result.output["costs"]["jobs"]
+    assert [(job["stage"], job["billable_seconds"], job["spot_saving_percent"]) for job in jobs] == [
+        ("train", 180, 70), ("transform", 600, None), ("report", 600, None)]
     describes = {r.operation for r in stack.harness.requests if r.caller.endswith("NotifyRunFinished") or "Notify" in r.caller}
     assert {"DescribeTrainingJob", "DescribeTransformJob", "DescribeProcessingJob"} <= describes
