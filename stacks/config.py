@@ -65,6 +65,10 @@ class PipelineConfig:
     endpoint_instance_count: int = 1
     endpoint_poll_seconds: int = 60
     endpoint_max_polls: int = 90
+    # Application Auto Scaling of the endpoint (max > min turns it on): invocations per instance per minute.
+    endpoint_min_instances: int = 1
+    endpoint_max_instances: int = 2
+    endpoint_target_invocations: int = 1000
     transform_instance_type: str = "ml.m5.xlarge"
     transform_instance_count: int = 1
     processing_instance_type: str = "ml.m5.xlarge"
@@ -190,10 +194,16 @@ def _check_operational(config: PipelineConfig) -> None:
         ("max_parallel_training", 1, 100),
         ("endpoint_5xx_alarm_count", 1, 1_000_000),
         ("endpoint_latency_alarm_ms", 1, 600_000),
+        ("endpoint_min_instances", 1, 10),
+        ("endpoint_max_instances", 1, 10),
+        ("endpoint_target_invocations", 1, 1_000_000),
     ):
         value = getattr(config, key)
         if not low <= value <= high:
             raise ConfigError(f"context key {key!r}: {value} is outside {low}..{high}")
+    if config.endpoint_max_instances < config.endpoint_min_instances:
+        raise ConfigError(f"context key 'endpoint_max_instances': {config.endpoint_max_instances} is below "
+                          f"endpoint_min_instances {config.endpoint_min_instances}")
     if not INSTANCE_TYPE.match(config.processing_instance_type):
         raise ConfigError(f"context key 'processing_instance_type': {config.processing_instance_type!r} is not a "
                           "SageMaker instance type (like ml.m5.xlarge)")

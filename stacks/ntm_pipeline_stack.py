@@ -10,6 +10,7 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.config import LOG_RETENTION_DAYS, PipelineConfig
+from stacks.endpoint_scaling import EndpointScalingFunction
 from stacks.functions import GlueFunctions
 from stacks.images import ImageRegistry
 from stacks.monitoring import EndpointAlarms, PipelineMonitoring
@@ -97,6 +98,15 @@ class NtmPipelineStack(Stack):
             actions=["sagemaker:DescribeEndpoint"],
             resources=[self.format_arn(service="sagemaker", resource="endpoint", resource_name=config.endpoint_name)],
         ))
+        # Which run made the deployed config (its tag), so an older run never replaces a newer one's.
+        endpoint_status.add_to_role_policy(iam.PolicyStatement(
+            actions=["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"],
+            resources=[self.format_arn(service="sagemaker", resource="endpoint-config",
+                                       resource_name=f"{config.name_prefix}-*")],
+        ))
+        nag.accept(endpoint_status.role.node.find_child("DefaultPolicy"),
+                   f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/{config.name_prefix}-*]",
+                   "EndpointStatusRole: reads the run tag of the endpoint's current config; configs are named per run under this stack's prefix.")
         training_metrics = glue.add("TrainingMetrics", handler="training_metrics.handler",
                                     description="Reads a trained candidate's artifacts and validation loss",
                                     environment={})
@@ -123,8 +133,9 @@ class NtmPipelineStack(Stack):
                                   description="Reads the instances and billed seconds of a run's SageMaker jobs",
                                   environment={})
         grant_describe_jobs(read_run_costs, "ReadRunCostsRole", config.name_prefix)
+        scale_endpoint = EndpointScalingFunction(glue, config).function
         return PipelineFunctions(resolve_run=resolve, load_dataset=load_dataset, endpoint_status=endpoint_status,
                                  training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice,
-                                 read_run_costs=read_run_costs)
+                                 read_run_costs=read_run_costs, scale_endpoint=scale_endpoint)
 
 

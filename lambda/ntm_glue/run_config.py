@@ -116,7 +116,8 @@ def _compare_arguments(settings: RunSettings) -> list[str]:
     return arguments + (["--fixed-num-topics", str(settings.sweep.fixed_num_topics)] if settings.sweep.rule == "fixed" else [])
 
 
-def build_run(request: RunRequest, execution_name: str, deployment: Deployment) -> dict[str, Any]:
+def build_run(request: RunRequest, execution_name: str, deployment: Deployment, started_at: str = "") -> dict[str, Any]:
+    """The run document; `started_at` (the execution's ISO start time) orders runs on the endpoint."""
     settings = request.settings
     run_id = run_id_for(execution_name, request.run_name)
     bucket_uri = f"s3://{deployment.data_bucket}"
@@ -176,6 +177,7 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "enabled": settings.deploy_endpoint,
             "endpoint_name": deployment.endpoint_name,
             "endpoint_config_name": name("epc"),
+            "run_started_at": started_at,
             "instance_type": settings.endpoint.instance_type,
             "instance_count": settings.endpoint.instance_count,
             "max_polls": deployment.endpoint_max_polls,

@@ -130,11 +130,13 @@ def _footer(detail: dict[str, Any], region: str) -> list[str]:
     return ["", *([data] if data else []), f"Execution:  {console_link(region, detail['executionArn'])}"]
 
 
-def _endpoint_lines(endpoint: Any) -> list[str]:
+def _endpoint_lines(endpoint: Any, deployment: Any = None) -> list[str]:
     if not isinstance(endpoint, dict):
         return []
     if not endpoint.get("enabled"):
         return ["Endpoint:   none deployed by this run (deploy_endpoint was false)"]
+    if isinstance(deployment, dict) and deployment.get("serves_this_run") is False:
+        return [f"Endpoint:   {endpoint.get('endpoint_name')} left as it was: {deployment.get('note', '')}"]
     config = f" (endpoint config {endpoint['endpoint_config_name']})" if endpoint.get("endpoint_config_name") else ""
     return [f"Endpoint:   {endpoint.get('endpoint_name')} now serves this run's model{config}"]
 
@@ -166,7 +168,7 @@ def succeeded(detail: dict[str, Any], output: dict[str, Any], *, region: str, pr
         lines.append(f"  {label + ':':<34}{value}")
     if not outputs:
         lines.append("  (the execution output names none)")
-    lines = _with_costs(lines + ["", *_endpoint_lines(output.get("endpoint"))], list(costs))
+    lines = _with_costs(lines + ["", *_endpoint_lines(output.get("endpoint"), output.get("deployment"))], list(costs))
     lines += _footer(detail, region)
     return Notification(_subject(prefix, "succeeded", run_id), "\n".join(lines) + "\n")
 

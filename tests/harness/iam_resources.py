@@ -113,7 +113,8 @@ def _single_resource(service: str, operation: str, params: Mapping[str, Any], sc
         return params.get("stateMachineArn") or params["executionArn"]
     if service == "dynamodb":
         return scope.arn("dynamodb", f"table/{params['TableName']}")
-    if service == "cloudwatch":
+    if service in ("cloudwatch", "application-autoscaling"):
+        # Both are granted on "*" for these calls (scalable targets take no resource ARN here).
         return "*"
     raise UnknownAuthorization(f"{service}:{operation}")
 

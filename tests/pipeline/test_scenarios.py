@@ -7,6 +7,7 @@ policies of the template, as the role that would send it; jobs run the project's
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -48,6 +49,11 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     assert outputs["model_artifacts"].endswith("/output/model.tar.gz") and stack.object(outputs["model_artifacts"])
     endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointStatus"] == "InService"
+    # Once InService, the variant is registered for auto scaling (config: 1 to 2 instances).
+    (target,) = stack.harness.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == (
+        f"endpoint/{ENDPOINT}/variant/AllTraffic", 1, 2)
     assert any(key.endswith(".pbr.out") for key in keys if "/transform/" in key)
     report = stack.object(outputs["report"]).decode()
     assert "Topic report: 30 topics, 240 documents" in report
@@ -57,17 +63,36 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
 
 
-def test_b_an_existing_endpoint_is_updated_not_recreated(stack):
+def test_b_a_later_spot_run_updates_the_endpoint_and_lists_what_it_cost(stack):
     first = stack.harness.wait_for(upload_corpus(stack))
     assert first.status == "SUCCEEDED", first.report()
-    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12}, "second-run")
+    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12,
+                        "training": {"spot": True, "max_runtime_seconds": 1800, "max_wait_seconds": 3600}}, "second-run")
     assert second.status == "SUCCEEDED", second.report()
     operations = sagemaker_operations(second)
     assert "UpdateEndpoint" in operations and "CreateEndpoint" not in operations
     assert "CreateProcessingJob" in operations  # the report; preparation was skipped
     assert "Prepare corpus" not in [state.name for state in second.states]
+    # Same instance type: SageMaker allows the update with auto scaling in place, and it stays registered.
+    assert "Prepare scaling for update" in [state.name for state in second.states]
+    scaling_calls = [r.operation for r in second.requests if r.service == "application-autoscaling"]
+    assert "DeregisterScalableTarget" not in scaling_calls and "RegisterScalableTarget" in scaling_calls
     endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointConfigName"] == second.output["endpoint"]["endpoint_config_name"]
+    # Spot: asked for in the training request, its saving read back from DescribeTrainingJob.
+    (training,) = [r.params for r in second.requests if r.operation == "CreateTrainingJob"]
+    assert training["EnableManagedSpotTraining"] is True
+    assert training["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
+    (message,) = stack.notifications()
+    body = message["Message"]
+    # The harness's jobs all ran 600 s; a spot training job was billed 30% of that (JobBilling).
+    assert "train     2 x ml.p3.2xlarge       180 s billed, spot: 600 s run, 70% saved" in body
+    assert "transform 1 x ml.m5.xlarge        600 s billed" in body and "report    1 x ml.m5.xlarge" in body
+    assert "total: 0.33 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body
+    # The run's summary (the execution output) carries the same figures.
+    jobs = second.output["costs"]["jobs"]
+    assert [(job["stage"], job["billable_seconds"], job["spot_saving_percent"]) for job in jobs] == [
+        ("train", 180, 70), ("transform", 600, None), ("report", 600, None)]
 
 
 def test_c_a_failed_training_job_fails_the_run_with_its_reason_and_notifies(stack):
@@ -199,23 +224,34 @@ def test_a_failed_stage_outside_the_sweep_fails_as_stage_failed_with_the_job_rea
     assert "Cause:      ClientError: the transform input is not RecordIO" in message["Message"]
 
 
-def test_a_spot_run_asks_for_spot_and_its_notification_lists_every_jobs_billed_time(stack):
+def test_two_runs_racing_for_the_endpoint_wait_their_turn_and_the_newer_model_stays(stack):
+    """The older run trains slowly; when it reaches the endpoint another change is in progress, and
+    once that ends the endpoint serves the newer run's model, which the older run must leave."""
     dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
-    result = stack.run({"dataset": dataset, "deploy_endpoint": False, "num_topics": 5,
-                        "training": {"spot": True, "max_runtime_seconds": 1800, "max_wait_seconds": 3600}}, "spot")
+    newer_done = threading.Event()
+    fit = stack.harness.hooks.training
+
+    def train(run):
+        if "older" in run.request["TrainingJobName"]:
+            assert newer_done.wait(600), "the newer run never finished"
+        fit(run)
+
+    stack.harness.hooks.training = train
+    settings = {"dataset": dataset, "num_topics": 3}
+    older = stack.harness.start_execution(stack.state_machine_arn, {**settings, "run_name": "older"}, "older")
+    newer = stack.run({**settings, "run_name": "newer"}, "newer")
+    assert newer.status == "SUCCEEDED", newer.report()
+    stack.harness.endpoints.hold(ENDPOINT, "Updating", polls=2)  # another change, still going
+    newer_done.set()
+    result = stack.harness.wait_for(older)
+    stack.finish(result)
     assert result.status == "SUCCEEDED", result.report()
-    (training,) = [r.params for r in result.requests if r.operation == "CreateTrainingJob"]
-    assert training["EnableManagedSpotTraining"] is True
-    assert training["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
-    (message,) = stack.notifications()
-    body = message["Message"]
-    # The harness's jobs all ran 600 s; a spot training job was billed 30% of that (JobBilling).
-    assert "train     2 x ml.p3.2xlarge       180 s billed, spot: 600 s run, 70% saved" in body
-    assert "transform 1 x ml.m5.xlarge        600 s billed" in body and "report    1 x ml.m5.xlarge" in body
-    assert "total: 0.33 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body
-    # The run's summary (the execution output) carries the same figures.
-    jobs = result.output["costs"]["jobs"]
-    assert [(job["stage"], job["billable_seconds"], job["spot_saving_percent"]) for job in jobs] == [
-        ("train", 180, 70), ("transform", 600, None), ("report", 600, None)]
-    describes = {r.operation for r in stack.harness.requests if r.caller.endswith("NotifyRunFinished") or "Notify" in r.caller}
-    assert {"DescribeTrainingJob", "DescribeTransformJob", "DescribeProcessingJob"} <= describes
+    visited = [state.name for state in result.states]
+    assert visited.count("Wait for endpoint turn") == 2 and "Keep newer endpoint" in visited
+    assert not {"CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
+    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == newer.output["endpoint"]["endpoint_config_name"]
+    assert result.output["deployment"]["serves_this_run"] is False
+    assert "Batch transform" in visited  # the older run's own outputs still come from its own model
+    messages = [m["Message"] for m in stack.notifications()]
+    assert any("left as it was: it serves " + endpoint["EndpointConfigName"] in m for m in messages)
