@@ -11,6 +11,7 @@ from constructs import Construct
 from stacks import nag
 from stacks.config import LOG_RETENTION_DAYS, PipelineConfig
 from stacks.endpoint_scaling import EndpointScalingFunction
+from stacks.endpoint_sleep import EndpointSleep
 from stacks.functions import GlueFunctions
 from stacks.images import ImageRegistry
 from stacks.monitoring import EndpointAlarms, PipelineMonitoring
@@ -57,6 +58,9 @@ class NtmPipelineStack(Stack):
             endpoint=EndpointAlarms(config.endpoint_name, config.endpoint_5xx_alarm_count,
                                     config.endpoint_latency_alarm_ms) if config.deploy_endpoint else None,
         )
+        if config.deploy_endpoint and config.endpoint_idle_hours:
+            EndpointSleep(self, "EndpointSleep", functions=glue, endpoint_name=config.endpoint_name,
+                          idle_hours=config.endpoint_idle_hours, name_prefix=config.name_prefix, topic=notifications.topic)
         CfnOutput(self, "DataBucketName", value=storage.data.bucket_name,
                   description="Upload corpora under incoming/; runs write under runs/")
         CfnOutput(self, "UploadLocation", value=f"s3://{storage.data.bucket_name}/{INCOMING_PREFIX}",

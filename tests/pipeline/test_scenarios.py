@@ -6,6 +6,7 @@ policies of the template, as the role that would send it; jobs run the project's
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 
@@ -61,6 +62,16 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     assert stack.keys(dataset_prefix + "train/")
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
+    # A day later, nobody called it: the hourly check deletes it (configs kept) and tells the topic;
+    # the next run finds it absent and creates it again, as this one did.
+    assert stack.tick() == [{"deleted": False, "reason": "changed 0.0 h ago"}]
+    stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
+    (slept,) = stack.tick()
+    assert slept["deleted"] is True and slept["endpoint_config_name"] == result.output["endpoint"]["endpoint_config_name"]
+    assert not stack.harness.client("sagemaker").list_endpoints()["Endpoints"]
+    assert stack.harness.client("sagemaker").describe_endpoint_config(EndpointConfigName=slept["endpoint_config_name"])
+    (note,) = stack.notifications()
+    assert note["Subject"] == f"[ntm] Endpoint {ENDPOINT} deleted after no invocations in 24 h"
 
 
 def test_b_a_later_spot_run_updates_the_endpoint_and_lists_what_it_cost(stack):
