@@ -30,6 +30,7 @@ from ntm_glue.run_config import (
     REPORT_MODEL_DIR,
     REPORT_OUT_DIR,
     REPORT_TRANSFORM_DIR,
+    STOP_WORDS_DIR,
 )
 from ntm_glue.endpoint_turn import RUN_STARTED_TAG
 from stacks import nag
@@ -179,7 +180,10 @@ class TopicPipeline(Construct):
         transform = self._transform()
         start = self._resolve(functions.resolve_run)
         start.next(sfn.Choice(self, "Corpus or prepared dataset?")
-                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True), self._prepare().next(load))
+                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True), sfn.Choice(self, "Stop-word file?")
+                         .when(sfn.Condition.boolean_equals("$.run.prepare.stop_words_file", True),
+                               self._prepare(with_stop_word_file=True).next(load))
+                         .otherwise(self._prepare().next(load)))
                    .otherwise(load))
         load.next(self._train_candidates(functions)).next(self._choose_candidate(functions)).next(
             self._create_model()).next(
@@ -221,12 +225,18 @@ class TopicPipeline(Construct):
         return {"InputName": name, "S3Input": {"S3Uri.$": uri_path, "LocalPath": local_path, "S3DataType": "S3Prefix",
                                                 "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}
 
-    def _prepare(self) -> sfn.CustomState:
+    def _prepare(self, with_stop_word_file: bool = False) -> sfn.CustomState:
+        """The preparation job; a stop-word file (under incoming/, which the job's role reads) is a
+        second input: a state cannot leave out an input when there is none, hence two states."""
+        state_id = "Prepare corpus with stop-word file" if with_stop_word_file else "Prepare corpus"
+        inputs = [self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)]
+        if with_stop_word_file:
+            inputs.append(self._s3_input("stop-words", "$.run.prepare.stop_words_uri", STOP_WORDS_DIR))
         return self._catch(self._processing_job(
-            "Prepare corpus", job_name="$.run.prepare.job_name", entrypoint=["python3", "-m", "training.prepare"],
+            state_id, job_name="$.run.prepare.job_name", entrypoint=["python3", "-m", "training.prepare"],
             result_path="$.prepared",
             arguments_path="$.run.prepare.arguments",
-            inputs=[self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)],
+            inputs=inputs,
             outputs=[{"OutputName": "dataset", "S3Output": {"S3Uri.$": "$.run.dataset.uri", "LocalPath": DATASET_OUT_DIR,
                                                              "S3UploadMode": "EndOfJob"}}],
             comment="Tokenise the corpus, build the vocabulary and write sharded RecordIO-protobuf (training.prepare)",

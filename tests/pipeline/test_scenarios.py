@@ -153,14 +153,20 @@ def test_f_a_repeated_upload_event_starts_one_execution(stack):
     assert len(executions["executions"]) == 1
 
 
-def test_g_without_endpoint_deployment_the_deploy_states_are_skipped(stack):
+def test_g_without_endpoint_deployment_the_deploy_states_are_skipped_and_a_stop_word_file_is_used(stack):
     put_corpus(stack)
-    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False},
+    stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/lists/stop.txt", Body=b"striker\nReferee\n")
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False,
+                        "preparation": {"stop_words": f"s3://{stack.data_bucket}/incoming/lists/stop.txt"}},
                        "no-endpoint")
     assert result.status == "SUCCEEDED", result.report()
     assert not ENDPOINT_STATES & {state.name for state in result.states}
     assert not {"CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
     assert "Batch transform" in [state.name for state in result.states]
+    assert "Prepare corpus with stop-word file" in [state.name for state in result.states]
+    (vocabulary_key,) = [key for key in stack.keys("datasets/") if "no-endpoint" in key and key.endswith("vocab.txt")]
+    vocabulary = stack.object(f"s3://{stack.data_bucket}/{vocabulary_key}").decode().split()
+    assert "league" in vocabulary and not {"striker", "referee"} & set(vocabulary)
 
 
 def put_corpus(stack: LocalStack) -> None:

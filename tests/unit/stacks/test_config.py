@@ -75,3 +75,21 @@ def test_endpoint_scaling_bounds_are_checked():
     assert (PipelineConfig().endpoint_min_instances, PipelineConfig().endpoint_max_instances) == (1, 2)
     with pytest.raises(ConfigError, match="'endpoint_max_instances': 1 is below endpoint_min_instances 2"):
         load(endpoint_min_instances="2", endpoint_max_instances="1")
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("foo, Bar", ("bar", "foo")),
+    (["x", "y"], ("x", "y")),
+    ("s3://bucket/incoming/stop.txt", "s3://bucket/incoming/stop.txt"),
+])
+def test_stop_words_from_context(given, expected):
+    from ntm_glue.run_input import merge_settings
+
+    # As every run sees them: merged (lower-cased, sorted) over the deployed defaults.
+    assert merge_settings(load(stop_words=given, phrases="true").run_defaults(), {}).preparation.stop_words == expected
+
+
+@pytest.mark.parametrize("given", [["two words"], "s3://bucket/incoming/", 5])
+def test_bad_stop_words_name_the_key(given):
+    with pytest.raises(ConfigError, match="^context key 'stop_words'"):
+        load(stop_words=given)
