@@ -2,8 +2,9 @@
 
     Find endpoint --busy--> Wait for endpoint turn --> Count endpoint turn --> Find endpoint ...
                   --a newer run's model--> Keep newer endpoint --> (next stage)
-                  --exists--> Update endpoint \\
+                  --exists--> Prepare scaling for update --> Update endpoint \\
                   --absent--> Create endpoint --> Wait for endpoint --> Check endpoint --> Endpoint ready?
+                  --InService--> Scale endpoint --> Endpoint serves this run --> (next stage)
 
 A run waits while another changes the endpoint (at most `max_polls` turns, then EndpointBusy),
 never puts an older run's model over a newer one's (endpoint_turn.py), and when another run got

@@ -31,6 +31,8 @@ _SAGEMAKER_EXTRA_RESOURCES = {
     "UpdateEndpoint": ("endpoint-config", "EndpointConfigName"),
 }
 _ALWAYS_ALLOWED = {("sts", "GetCallerIdentity")}
+# Services whose signing name is not their IAM action prefix.
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
 
 
 class UnknownAuthorization(LookupError):
@@ -120,7 +122,9 @@ def _single_resource(service: str, operation: str, params: Mapping[str, Any], sc
 
 
 def required(service: str, operation: str, params: Mapping[str, Any], scope: Scope) -> list[Authorization]:
-    """Every permission the caller needs for one request. `service` is the IAM prefix."""
+    """Every permission the caller needs for one request. `service` is the signing name (the IAM
+    prefix for all but CloudWatch, which signs as "monitoring")."""
+    service = _IAM_PREFIX.get(service, service)
     if (service, operation) in _ALWAYS_ALLOWED:
         return []
     if service == "sagemaker":
