@@ -43,20 +43,23 @@ CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 RECORDIO = "application/x-recordio-protobuf"
 
 
-def plotting_entrypoint(module: str, plots: str) -> list[str]:
-    """The scikit-learn image may lack matplotlib: try to add it; without it (no internet from the
-    job) the module writes everything but its plots and says so."""
-    return [
-        "sh", "-c",
-        "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
-        f" || echo 'matplotlib could not be installed: {plots} will be skipped';"
-        f' exec python3 -m {module} "$@"',
-        module,
-    ]
-
-
-COMPARE_ENTRYPOINT = plotting_entrypoint("training.compare", "the comparison plot")
-REPORT_ENTRYPOINT = plotting_entrypoint("training.report", "the report plots")
+# Nothing is installed at run time (jobs may have no internet): pictures that need matplotlib are
+# drawn only where the image happens to have it; report.html draws its charts itself.
+COMPARE_ENTRYPOINT = ["python3", "-m", "training.compare"]
+REPORT_ENTRYPOINT = ["python3", "-m", "training.report"]
+# What the report's "Run parameters" table shows instead of container paths: the run's S3
+# locations, run id and job names, as the report job's environment (training.report reads them).
+REPORT_RUN_PARAMETERS = {
+    "RUN_PARAMETER_RUN_ID": "$.run.run_id",
+    "RUN_PARAMETER_TRAINING_JOB": "$.training.job_name",
+    "RUN_PARAMETER_MODEL": "$.training.model_artifacts",
+    "RUN_PARAMETER_DATASET": "$.run.dataset.uri",
+    "RUN_PARAMETER_TRANSFORM_JOB": "$.transform.job_name",
+    "RUN_PARAMETER_TRANSFORM_OUTPUT": "$.transform.output_uri",
+    "RUN_PARAMETER_COMPARISON": "$.run.sweep.comparison_uri",
+    "RUN_PARAMETER_REPORT_JOB": "$.run.report.job_name",
+    "RUN_PARAMETER_REPORT": "$.run.report.output_uri",
+}
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,8 @@ class TopicPipeline(Construct):
         return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
-                        inputs: list[dict], outputs: list[dict], result_path: str, comment: str) -> sfn.CustomState:
+                        inputs: list[dict], outputs: list[dict], result_path: str, comment: str,
+                        environment_paths: dict[str, str] | None = None) -> sfn.CustomState:
         code_input = {
             "InputName": "code",
             "S3Input": {"S3Uri": self.code.s3_object_url, "LocalPath": CODE_DIR,
@@ -212,7 +216,8 @@ class TopicPipeline(Construct):
                 "ContainerArguments.$": arguments_path,
             },
             # The code arrives as the asset's zip file; Python imports packages straight from a zip.
-            "Environment": {"PYTHONPATH": f"{CODE_DIR}/{self.code.s3_object_key}"},
+            "Environment": {"PYTHONPATH": f"{CODE_DIR}/{self.code.s3_object_key}",
+                            **{f"{name}.$": path for name, path in (environment_paths or {}).items()}},
             "ProcessingInputs": [code_input, *inputs],
             "ProcessingOutputConfig": {"Outputs": outputs},
             "ProcessingResources": {"ClusterConfig": {
@@ -384,7 +389,7 @@ class TopicPipeline(Construct):
         return self._catch(self._processing_job(
             "Report topics", job_name="$.run.report.job_name", entrypoint=REPORT_ENTRYPOINT,
             result_path="$.reported",
-            arguments_path="$.run.report.arguments",
+            arguments_path="$.run.report.arguments", environment_paths=REPORT_RUN_PARAMETERS,
             inputs=[
                 self._s3_input("model", "$.training.model_artifacts", REPORT_MODEL_DIR),
                 self._s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
@@ -395,7 +400,7 @@ class TopicPipeline(Construct):
             ],
             outputs=[{"OutputName": "report", "S3Output": {"S3Uri.$": "$.run.report.output_uri", "LocalPath": REPORT_OUT_DIR,
                                                             "S3UploadMode": "EndOfJob"}}],
-            comment="Top words, coherence, uniqueness, t-SNE and report.html from the model and the transform output",
+            comment="Topic words, measures, document map and the interactive report.html from the model and the transform output",
         ))
 
     def _summary(self) -> sfn.IChainable:

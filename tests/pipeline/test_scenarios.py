@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from tests.browser.report_page import check_comparison_chart, check_report_page, downloaded_report
 from tests.harness import JobFailed
 from tests.pipeline.conftest import SAMPLE_CORPUS
 from tests.pipeline.local_deployment import LocalStack
@@ -32,7 +33,7 @@ def sagemaker_operations(result) -> list[str]:
     return [r.operation for r in result.requests if r.service == "sagemaker" and r.caller == "states"]
 
 
-def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
+def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tmp_path):
     result = stack.harness.wait_for(upload_corpus(stack))
     stack.finish(result)
     assert result.status == "SUCCEEDED", result.report()
@@ -59,6 +60,9 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     report = stack.object(outputs["report"]).decode()
     assert "Topic report: 30 topics, 240 documents" in report
     assert json.loads(stack.object(outputs["run"] + "report/summary.json"))["documents"] == 240
+    # The run parameters name the run's S3 locations and jobs, never the job's container paths.
+    assert outputs["model_artifacts"] in report and outputs["transform"] in report and "/opt/ml" not in report
+    check_report_page(chromium, downloaded_report(stack, outputs, tmp_path))  # as `make dry-run` copies it
     assert stack.keys(dataset_prefix + "train/")
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
@@ -175,7 +179,7 @@ def put_corpus(stack: LocalStack) -> None:
                                           Body=SAMPLE_CORPUS.read_bytes())
 
 
-def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack):
+def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack, chromium, tmp_path):
     put_corpus(stack)
     result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4, 6]},
                        "sweep")
@@ -190,6 +194,8 @@ def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack):
     assert chosen == comparison["chosen"]["num_topics"]
     report = stack.object(result.output["outputs"]["report"]).decode()
     assert "Choosing the number of topics" in report and comparison["why"] in report.replace("&#x27;", "'")
+    assert result.output["outputs"]["comparison"] in report and "/opt/ml" not in report
+    check_comparison_chart(chromium, downloaded_report(stack, result.output["outputs"], tmp_path), chosen)
     (message,) = stack.notifications()
     assert f"{chosen}" in message["Message"] and "Number of topics" in message["Message"]
 

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse
 
 from training.preparation.corpus_readers import Fields, RawBatch
+from training.preparation.text_cleaning import title
 from training.preparation.text_terms import TextSettings, clean, raw_tokens, token_terms
 
 
@@ -37,14 +38,14 @@ class TokenizedBatch:
     document_frequency: np.ndarray  # documents per term
     token_ids: np.ndarray  # uint32, every token of every document, in order
     document_lengths: np.ndarray  # uint32, tokens per document
-    metadata: list[str]  # per document, the JSON object {"id": ..., "label": ...}
+    metadata: list[str]  # per document, the JSON object {"id": ..., "label": ..., "title": ...}
     labelled: np.ndarray  # bool, per document: has a label
     undecodable_documents: int
 
 
-def _metadata(document_id: object, label: object) -> str:
+def _metadata(document_id: object, label: object, text: str) -> str:
     fields = {"id": document_id} if label is None else {"id": document_id, "label": label}
-    return json.dumps(fields, ensure_ascii=False)
+    return json.dumps({**fields, "title": title(text)}, ensure_ascii=False)
 
 
 def documents_per_term(token_ids: np.ndarray, lengths: np.ndarray, terms: int) -> np.ndarray:
@@ -102,7 +103,7 @@ def tokenize_batch(batch: RawBatch, settings: TokenizeSettings) -> TokenizedBatc
         document_frequency=documents_per_term(token_ids, lengths, len(terms)),
         token_ids=token_ids,
         document_lengths=lengths,
-        metadata=[_metadata(document.id, document.label) for document in documents],
+        metadata=[_metadata(document.id, document.label, document.text) for document in documents],
         labelled=np.array([document.label is not None for document in documents], dtype=bool),
         undecodable_documents=undecodable,
     )
