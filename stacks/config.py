@@ -48,6 +48,9 @@ class PipelineConfig:
     training_instance_count: int = 2
     training_volume_size_gb: int = 30
     training_max_runtime_seconds: int = 86_400
+    # Managed spot training (NTM: at most 3600 s of waiting plus running); 0 = max_runtime_seconds.
+    training_spot: bool = False
+    training_max_wait_seconds: int = 0
     # NTM hyperparameter defaults, from the tutorial. Several num_topics are candidates to compare.
     num_topics: tuple[int, ...] = (30,)
     max_topic_candidates: int = 8
@@ -63,6 +66,14 @@ class PipelineConfig:
     endpoint_instance_count: int = 1
     endpoint_poll_seconds: int = 60
     endpoint_max_polls: int = 90
+    # Application Auto Scaling of the endpoint (max > min turns it on): invocations per instance per minute.
+    endpoint_min_instances: int = 1
+    endpoint_max_instances: int = 2
+    endpoint_target_invocations: int = 1000
+    # Hours without an invocation after which the endpoint is deleted (0: never). A day spans a
+    # working day and the night after it, so an endpoint used daily never sleeps, while a forgotten
+    # one costs one day (about $6 at ml.m4.xlarge) instead of ~$170 a month.
+    endpoint_idle_hours: int = 24
     transform_instance_type: str = "ml.m5.xlarge"
     transform_instance_count: int = 1
     processing_instance_type: str = "ml.m5.xlarge"
@@ -109,6 +120,8 @@ class PipelineConfig:
                 self.training_instance_count,
                 self.training_volume_size_gb,
                 self.training_max_runtime_seconds,
+                self.training_spot,
+                self.training_max_wait_seconds or None,
             ),
             deploy_endpoint=self.deploy_endpoint,
             endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
@@ -138,6 +151,8 @@ _RUN_FIELD_TO_KEY = {
     "training.instance_count": "training_instance_count",
     "training.volume_size_gb": "training_volume_size_gb",
     "training.max_runtime_seconds": "training_max_runtime_seconds",
+    "training.spot": "training_spot",
+    "training.max_wait_seconds": "training_max_wait_seconds",
     "endpoint.instance_type": "endpoint_instance_type",
     "endpoint.instance_count": "endpoint_instance_count",
     "transform.instance_type": "transform_instance_type",
@@ -218,10 +233,17 @@ def _check_operational(config: PipelineConfig) -> None:
         ("max_parallel_training", 1, 100),
         ("endpoint_5xx_alarm_count", 1, 1_000_000),
         ("endpoint_latency_alarm_ms", 1, 600_000),
+        ("endpoint_min_instances", 1, 10),
+        ("endpoint_max_instances", 1, 10),
+        ("endpoint_target_invocations", 1, 1_000_000),
+        ("endpoint_idle_hours", 0, 24 * 455),  # CloudWatch keeps hourly datapoints 455 days
     ):
         value = getattr(config, key)
         if not low <= value <= high:
             raise ConfigError(f"context key {key!r}: {value} is outside {low}..{high}")
+    if config.endpoint_max_instances < config.endpoint_min_instances:
+        raise ConfigError(f"context key 'endpoint_max_instances': {config.endpoint_max_instances} is below "
+                          f"endpoint_min_instances {config.endpoint_min_instances}")
     if not INSTANCE_TYPE.match(config.processing_instance_type):
         raise ConfigError(f"context key 'processing_instance_type': {config.processing_instance_type!r} is not a "
                           "SageMaker instance type (like ml.m5.xlarge)")

@@ -8,6 +8,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
@@ -18,6 +19,22 @@ from stacks import nag
 from stacks.functions import GlueFunctions
 
 CLOUDWATCH = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+
+
+JOB_KINDS = {"training-job": "DescribeTrainingJob", "processing-job": "DescribeProcessingJob",
+             "transform-job": "DescribeTransformJob"}
+
+
+def grant_describe_jobs(function: lambda_.Function, role_name: str, name_prefix: str) -> None:
+    """Describe<Job> on the stack's jobs (named `<prefix>-...` per run): what a run cost."""
+    stack = Stack.of(function)
+    function.add_to_role_policy(iam.PolicyStatement(
+        sid="ReadRunJobCosts", actions=[f"sagemaker:{action}" for action in JOB_KINDS.values()],
+        resources=[stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{name_prefix}-*") for kind in JOB_KINDS]))
+    policy = function.role.node.find_child("DefaultPolicy")
+    for kind in JOB_KINDS:
+        nag.accept(policy, f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}/{name_prefix}-*]",
+                   f"{role_name}: reads the billed time of the run's {kind}s, named per run under this stack's prefix.")
 
 
 class RunNotifications(Construct):
@@ -53,6 +70,7 @@ class RunNotifications(Construct):
                                                resource_name=f"{state_machine.state_machine_name}:*")
         self.function.add_to_role_policy(iam.PolicyStatement(
             sid="ReadFinishedRuns", actions=["states:DescribeExecution", "states:GetExecutionHistory"], resources=[executions]))
+        grant_describe_jobs(self.function, "NotifyRunFinishedRole", name_prefix)
         policy = self.function.role.node.find_child("DefaultPolicy")
         nag.accept(policy, "IAM5[Action::kms:GenerateDataKey*]",
                    "NotifyRunFinishedRole: publishing to the encrypted topic needs data keys, on the topic's own key only (Topic.grant_publish).")

@@ -12,10 +12,12 @@ from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
 
 from stacks import nag
 from stacks.config import LOG_RETENTION_DAYS, PipelineConfig
+from stacks.endpoint_scaling import EndpointScalingFunction
+from stacks.endpoint_sleep import EndpointSleep
 from stacks.functions import GlueFunctions
 from stacks.images import ImageRegistry
 from stacks.monitoring import EndpointAlarms, PipelineMonitoring
-from stacks.notifications import RunNotifications
+from stacks.notifications import RunNotifications, grant_describe_jobs
 from stacks.pipeline import PipelineFunctions, PipelineSettings, TopicPipeline
 from stacks.roles import SageMakerExecutionRole
 from stacks.storage import DATASETS_PREFIX, INCOMING_PREFIX, RUNS_PREFIX, PipelineStorage
@@ -58,6 +60,9 @@ class NtmPipelineStack(Stack):
             endpoint=EndpointAlarms(config.endpoint_name, config.endpoint_5xx_alarm_count,
                                     config.endpoint_latency_alarm_ms) if config.deploy_endpoint else None,
         )
+        if config.deploy_endpoint and config.endpoint_idle_hours:
+            EndpointSleep(self, "EndpointSleep", functions=glue, endpoint_name=config.endpoint_name,
+                          idle_hours=config.endpoint_idle_hours, name_prefix=config.name_prefix, topic=notifications.topic)
         CfnOutput(self, "DataBucketName", value=storage.data.bucket_name,
                   description="Upload corpora under incoming/; runs write under runs/")
         CfnOutput(self, "UploadLocation", value=f"s3://{storage.data.bucket_name}/{INCOMING_PREFIX}",
@@ -100,6 +105,15 @@ class NtmPipelineStack(Stack):
             resources=[self.format_arn(service="sagemaker", resource="endpoint", resource_name=name)
                        for name in (config.endpoint_name, similarity_endpoint_name(config.name_prefix))],
         ))
+        # Which run made the deployed config (its tag), so an older run never replaces a newer one's.
+        endpoint_status.add_to_role_policy(iam.PolicyStatement(
+            actions=["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"],
+            resources=[self.format_arn(service="sagemaker", resource="endpoint-config",
+                                       resource_name=f"{config.name_prefix}-*")],
+        ))
+        nag.accept(endpoint_status.role.node.find_child("DefaultPolicy"),
+                   f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/{config.name_prefix}-*]",
+                   "EndpointStatusRole: reads the run tag of the endpoint's current config; configs are named per run under this stack's prefix.")
         training_metrics = glue.add("TrainingMetrics", handler="training_metrics.handler",
                                     description="Reads a trained candidate's artifacts and validation loss",
                                     environment={})
@@ -122,7 +136,13 @@ class NtmPipelineStack(Stack):
                                  [RUNS_PREFIX], actions=("s3:Abort*",))
         nag.accept_prefix_grants(read_choice.role.node.find_child("DefaultPolicy"), "ReadChoiceRole", storage.data,
                                  [RUNS_PREFIX])
+        read_run_costs = glue.add("ReadRunCosts", handler="read_run_costs.handler",
+                                  description="Reads the instances and billed seconds of a run's SageMaker jobs",
+                                  environment={})
+        grant_describe_jobs(read_run_costs, "ReadRunCostsRole", config.name_prefix)
+        scale_endpoint = EndpointScalingFunction(glue, config).function
         return PipelineFunctions(resolve_run=resolve, load_dataset=load_dataset, endpoint_status=endpoint_status,
-                                 training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice)
+                                 training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice,
+                                 read_run_costs=read_run_costs, scale_endpoint=scale_endpoint)
 
 

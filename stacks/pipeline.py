@@ -30,8 +30,10 @@ from ntm_glue.run_config import (
     REPORT_SIMILAR_DIR,
     REPORT_TRANSFORM_DIR,
 )
+from ntm_glue.endpoint_turn import RUN_STARTED_TAG
 from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
 from stacks import nag
+from stacks.endpoint_guard import EndpointDeployment
 from stacks.images import ImageRegistry
 from stacks.preparation_states import preparation_states, s3_input
 from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
@@ -70,10 +72,12 @@ class PipelineFunctions:
     training_metrics: lambda_.IFunction
     collect_candidates: lambda_.IFunction
     read_choice: lambda_.IFunction
+    read_run_costs: lambda_.IFunction
+    scale_endpoint: lambda_.IFunction
 
     def all(self) -> list[lambda_.IFunction]:
         return [self.resolve_run, self.load_dataset, self.endpoint_status, self.training_metrics,
-                self.collect_candidates, self.read_choice]
+                self.collect_candidates, self.read_choice, self.read_run_costs, self.scale_endpoint]
 
 
 @dataclass(frozen=True)
@@ -166,10 +170,14 @@ class TopicPipeline(Construct):
     def _resolve(self, function: lambda_.IFunction) -> tasks.LambdaInvoke:
         return self._lambda(
             "Resolve run", function,
-            {"input": sfn.JsonPath.object_at("$"), "execution": sfn.JsonPath.string_at("$$.Execution.Name")},
+            {"input": sfn.JsonPath.object_at("$"), "execution": sfn.JsonPath.string_at("$$.Execution.Name"),
+             "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime")},
             "$.resolved",
             "Merge the input over the deployed defaults, validate it and name every job of the run",
-        ).next(sfn.Pass(self, "Keep run", parameters={"run.$": "$.resolved.value"},
+        ).next(sfn.Pass(self, "Keep run", parameters={
+            "run.$": "$.resolved.value",
+            # Whether the endpoint ends up serving this run's model; the deploy states may say otherwise.
+            "deployment": {"serves_this_run.$": "$.resolved.value.deploy.enabled", "note": ""}},
                         comment="From here on the state is the run document and what each stage adds to it"))
 
     def _definition(self, functions: PipelineFunctions) -> sfn.IChainable:
@@ -186,14 +194,16 @@ class TopicPipeline(Construct):
             self._create_model()).next(
             sfn.Choice(self, "Deploy endpoint?")
             .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
-                  self._deploy(functions.endpoint_status, transform))
+                  self._deploy(functions, transform))
             .otherwise(transform))
         report = self._report()
         transform.next(SimilarityStage(
             self, images=self._images, role_arn=self._role_arn, processing_job=self._processing_job, catch=self._catch,
             s3_input=s3_input, lambda_task=self._lambda, endpoint_status=functions.endpoint_status,
             failed=self._failed).chain(report))
-        report.next(self._summary())
+        costs = self._lambda("Read run costs", functions.read_run_costs, {"run.$": "$.run"}, "$.costs",
+                             "Each job of the run with its instances and the seconds SageMaker billed")
+        report.next(costs).next(self._summary())
         return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
@@ -253,7 +263,9 @@ class TopicPipeline(Construct):
                 "InstanceCount.$": "$.run.training.instance_count",
                 "VolumeSizeInGB.$": "$.run.training.volume_size_gb",
             },
-            "StoppingCondition": {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"},
+            # Spot or on demand, and the limits that go with it, are the run's (Resolve run checks them).
+            "EnableManagedSpotTraining.$": "$.run.training.spot",
+            "StoppingCondition.$": "$.run.training.stopping_condition",
         }, result_selector={"job_name.$": "$.TrainingJobName"}, result_path="$.trained",
             comment="Train NTM on the prepared dataset (train channel sharded across instances)")
 
@@ -323,7 +335,7 @@ class TopicPipeline(Construct):
         }, result_selector={"arn.$": "$.ModelArn"}, result_path="$.model",
             comment="Register the trained artifacts as a model (used by the endpoint and the transform)"))
 
-    def _deploy(self, endpoint_status: lambda_.IFunction, next_state: sfn.IChainable) -> sfn.IChainable:
+    def _deploy(self, functions: PipelineFunctions, next_state: sfn.IChainable) -> sfn.IChainable:
         endpoint_config = self._catch(task(self, "Create endpoint config", SageMakerCall("CreateEndpointConfig"), {
             "EndpointConfigName.$": "$.run.deploy.endpoint_config_name",
             "ProductionVariants": [{
@@ -332,52 +344,14 @@ class TopicPipeline(Construct):
                 "InstanceType.$": "$.run.deploy.instance_type",
                 "InitialInstanceCount.$": "$.run.deploy.instance_count",
             }],
+            # Which run made it: a run never replaces a newer run's config (stacks/endpoint_guard.py).
+            "Tags": [{"Key": RUN_STARTED_TAG, "Value.$": "$.run.deploy.run_started_at"}],
         }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.endpoint_config",
             comment="A new endpoint config per run, so the previous one stays for rollback"))
-        endpoint_request = {"EndpointName.$": "$.run.deploy.endpoint_name",
-                            "EndpointConfigName.$": "$.run.deploy.endpoint_config_name"}
-        create = self._catch(task(self, "Create endpoint", SageMakerCall("CreateEndpoint"), endpoint_request,
-                                  result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
-                                  comment="First run: create the endpoint"))
-        update = self._catch(task(self, "Update endpoint", SageMakerCall("UpdateEndpoint"), endpoint_request,
-                                  result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
-                                  comment="Later runs: switch the endpoint to the new config (no downtime)"))
-        check_payload = {"endpoint_name.$": "$.run.deploy.endpoint_name"}
-        find = self._lambda("Find endpoint", endpoint_status, check_payload, "$.endpoint",
-                            "Does the endpoint exist already?")
-        start_wait = sfn.Pass(self, "Start endpoint wait", parameters={"polls": 0}, result_path="$.endpoint_wait")
-        wait = sfn.Wait(self, "Wait for endpoint", time=sfn.WaitTime.seconds_path("$.run.deploy.poll_seconds"))
-        poll = self._lambda("Check endpoint", endpoint_status, check_payload, "$.endpoint",
-                            "Poll the endpoint's status")
-        count = sfn.Pass(self, "Count endpoint poll",
-                         parameters={"polls.$": "States.MathAdd($.endpoint_wait.polls, 1)"}, result_path="$.endpoint_wait")
-        endpoint_failed = sfn.Pass(
-            self, "Endpoint failed",
-            parameters={"Error": "EndpointFailed",
-                        "Cause.$": "States.Format('Endpoint {} became Failed: {}', $.run.deploy.endpoint_name, $.endpoint.value.failure_reason)"},
-            result_path="$.failure",
-        ).next(self._failed)
-        too_slow = sfn.Pass(
-            self, "Endpoint not ready in time",
-            parameters={"Error": "EndpointTimeout",
-                        "Cause.$": "States.Format('Endpoint {} was not InService after {} polls', $.run.deploy.endpoint_name, $.endpoint_wait.polls)"},
-            result_path="$.failure",
-        ).next(self._failed)
-        wait.next(poll).next(count).next(
-            sfn.Choice(self, "Endpoint ready?")
-            .when(sfn.Condition.string_equals("$.endpoint.value.status", "InService"), next_state)
-            .when(sfn.Condition.string_equals("$.endpoint.value.status", "Failed"), endpoint_failed)
-            .when(sfn.Condition.number_greater_than_equals_json_path("$.endpoint_wait.polls", "$.run.deploy.max_polls"), too_slow)
-            .otherwise(wait)
-        )
-        create.next(start_wait)
-        update.next(start_wait)
-        start_wait.next(wait)
-        return endpoint_config.next(find).next(
-            sfn.Choice(self, "Endpoint exists?")
-            .when(sfn.Condition.boolean_equals("$.endpoint.value.exists", True), update)
-            .otherwise(create)
-        )
+        deployment = EndpointDeployment(self, "Endpoint", endpoint_status=functions.endpoint_status,
+                                        scale_endpoint=functions.scale_endpoint, failed=self._failed,
+                                        catch=self._catch, next_state=next_state)
+        return endpoint_config.next(deployment.start)
 
     def _transform(self) -> sfn.CustomState:
         return self._catch(task(self, "Batch transform", SageMakerCall("CreateTransformJob", run_job=True), {
@@ -433,6 +407,8 @@ class TopicPipeline(Construct):
                 "similar_documents.$": "$.similar.neighbours",
             },
             "endpoint.$": "$.run.deploy",
+            "deployment.$": "$.deployment",
+            "costs.$": "$.costs.value",
         }).next(sfn.Succeed(self, "Run succeeded"))
 
 def _logical_id(function: lambda_.IFunction) -> str:

@@ -87,6 +87,11 @@ def grant_sagemaker_tasks(role: iam.Role, *, name_prefix: str, endpoint_name: st
             resources=[owned["model"], owned["endpoint-config"]],
         ),
         iam.PolicyStatement(
+            sid="TagEndpointConfigs",  # with the start time of the run that made each
+            actions=["sagemaker:AddTags"],
+            resources=[owned["endpoint-config"]],
+        ),
+        iam.PolicyStatement(
             sid="DeployEndpoint",
             actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
             resources=[_arn(role, "endpoint", endpoint_name), owned["endpoint-config"]],

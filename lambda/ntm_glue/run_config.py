@@ -170,7 +170,8 @@ def _compare_arguments(settings: RunSettings) -> list[str]:
     return arguments + (["--fixed-num-topics", str(settings.sweep.fixed_num_topics)] if settings.sweep.rule == "fixed" else [])
 
 
-def build_run(request: RunRequest, execution_name: str, deployment: Deployment) -> dict[str, Any]:
+def build_run(request: RunRequest, execution_name: str, deployment: Deployment, started_at: str = "") -> dict[str, Any]:
+    """The run document; `started_at` (the execution's ISO start time) orders runs on the endpoint."""
     settings = request.settings
     run_id = run_id_for(execution_name, request.run_name)
     bucket_uri = f"s3://{deployment.data_bucket}"
@@ -219,6 +220,8 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "instance_count": settings.training.instance_count,
             "volume_size_gb": settings.training.volume_size_gb,
             "max_runtime_seconds": settings.training.max_runtime_seconds,
+            "spot": settings.training.spot,
+            "stopping_condition": settings.training.stopping_condition(),
             "output_uri": f"{output_uri}model/",
         },
         "sweep": {
@@ -233,6 +236,7 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "enabled": settings.deploy_endpoint,
             "endpoint_name": deployment.endpoint_name,
             "endpoint_config_name": name("epc"),
+            "run_started_at": started_at,
             "instance_type": settings.endpoint.instance_type,
             "instance_count": settings.endpoint.instance_count,
             "max_polls": deployment.endpoint_max_polls,

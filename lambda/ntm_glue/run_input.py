@@ -29,10 +29,25 @@ class Compute:
     instance_count: int
 
 
+# Managed spot training: built-in algorithms that write no checkpoints (NTM among them) may wait
+# at most an hour for capacity and run in total (SageMaker developer guide, model-managed-spot-training).
+SPOT_MAX_WAIT_SECONDS = 3600
+
+
 @dataclass(frozen=True)
 class TrainingSettings(Compute):
     volume_size_gb: int = 30
     max_runtime_seconds: int = 86_400
+    spot: bool = False
+    # With spot: how long SageMaker may wait for capacity plus run; None means max_runtime_seconds.
+    max_wait_seconds: int | None = None
+
+    def stopping_condition(self) -> dict[str, int]:
+        """CreateTrainingJob's StoppingCondition: MaxWaitTimeInSeconds only with spot (refused otherwise)."""
+        condition = {"MaxRuntimeInSeconds": self.max_runtime_seconds}
+        if self.spot:
+            condition["MaxWaitTimeInSeconds"] = self.max_wait_seconds or self.max_runtime_seconds
+        return condition
 
 
 @dataclass(frozen=True)
@@ -184,7 +199,28 @@ def _merge_training(base: TrainingSettings, given: Any) -> TrainingSettings:
     _int_in("training.volume_size_gb", merged["volume_size_gb"], 1, 16384)
     # CreateTrainingJob's MaxRuntimeInSeconds is at most 28 days.
     _int_in("training.max_runtime_seconds", merged["max_runtime_seconds"], 60, 2_419_200)
+    _check_spot(merged)
     return TrainingSettings(**merged)
+
+
+def _check_spot(merged: dict[str, Any]) -> None:
+    spot = _expect("training.spot", merged["spot"], bool, "true or false")
+    wait = merged["max_wait_seconds"]
+    if wait is not None:
+        _int_in("training.max_wait_seconds", wait, 60, SPOT_MAX_WAIT_SECONDS)
+        if not spot:
+            raise RunInputError("training.max_wait_seconds: only with training.spot true "
+                                "(CreateTrainingJob refuses MaxWaitTimeInSeconds without managed spot training)")
+    if not spot:
+        return
+    runtime = merged["max_runtime_seconds"]
+    if wait is not None and wait < runtime:
+        raise RunInputError(f"training.max_wait_seconds: {wait} is less than training.max_runtime_seconds "
+                            f"{runtime}; SageMaker requires MaxWaitTimeInSeconds >= MaxRuntimeInSeconds")
+    if runtime > SPOT_MAX_WAIT_SECONDS:
+        raise RunInputError(f"training.max_runtime_seconds: {runtime} is over {SPOT_MAX_WAIT_SECONDS} with "
+                            "training.spot: NTM writes no checkpoints, and SageMaker limits such spot jobs to "
+                            f"{SPOT_MAX_WAIT_SECONDS} s of waiting plus running; lower it or turn spot off")
 
 
 _STOP_WORD = re.compile(r"^[^\s,]{1,50}$")

@@ -130,16 +130,36 @@ def _footer(detail: dict[str, Any], region: str) -> list[str]:
     return ["", *([data] if data else []), f"Execution:  {console_link(region, detail['executionArn'])}"]
 
 
-def _endpoint_lines(endpoint: Any) -> list[str]:
+def _endpoint_lines(endpoint: Any, deployment: Any = None) -> list[str]:
     if not isinstance(endpoint, dict):
         return []
     if not endpoint.get("enabled"):
         return ["Endpoint:   none deployed by this run (deploy_endpoint was false)"]
+    if isinstance(deployment, dict) and deployment.get("serves_this_run") is False:
+        return [f"Endpoint:   {endpoint.get('endpoint_name')} left as it was: {deployment.get('note', '')}"]
     config = f" (endpoint config {endpoint['endpoint_config_name']})" if endpoint.get("endpoint_config_name") else ""
     return [f"Endpoint:   {endpoint.get('endpoint_name')} now serves this run's model{config}"]
 
 
-def succeeded(detail: dict[str, Any], output: dict[str, Any], *, region: str, prefix: str) -> Notification:
+def run_document(history: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run document *Keep run* put in the state (read with includeExecutionData), if it got there."""
+    for event in history:
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") == "Keep run" and details.get("output"):
+            try:
+                run = json.loads(details["output"]).get("run")
+            except (ValueError, AttributeError):
+                return None
+            return run if isinstance(run, dict) else None
+    return None
+
+
+def _with_costs(lines: list[str], costs: list[str]) -> list[str]:
+    return lines + ["", *costs] if costs else lines
+
+
+def succeeded(detail: dict[str, Any], output: dict[str, Any], *, region: str, prefix: str,
+              costs: list[str] = ()) -> Notification:
     run_id = output.get("run_id") or detail["name"]
     lines = [f"Run {run_id} succeeded after {_duration(detail)}.", "", "Outputs"]
     outputs = output.get("outputs") if isinstance(output.get("outputs"), dict) else {}
@@ -148,11 +168,13 @@ def succeeded(detail: dict[str, Any], output: dict[str, Any], *, region: str, pr
         lines.append(f"  {label + ':':<34}{value}")
     if not outputs:
         lines.append("  (the execution output names none)")
-    lines += ["", *_endpoint_lines(output.get("endpoint")), *_footer(detail, region)]
+    lines = _with_costs(lines + ["", *_endpoint_lines(output.get("endpoint"), output.get("deployment"))], list(costs))
+    lines += _footer(detail, region)
     return Notification(_subject(prefix, "succeeded", run_id), "\n".join(lines) + "\n")
 
 
-def stopped(detail: dict[str, Any], failure: FailurePoint, *, region: str, prefix: str) -> Notification:
+def stopped(detail: dict[str, Any], failure: FailurePoint, *, region: str, prefix: str,
+            costs: list[str] = ()) -> Notification:
     """A run that FAILED, TIMED_OUT or was ABORTED."""
     status = detail["status"]
     name = detail["name"]
@@ -168,5 +190,5 @@ def stopped(detail: dict[str, Any], failure: FailurePoint, *, region: str, prefi
     lines = [headline, "", f"Error:      {error or 'none recorded'}", f"Cause:      {reason}"]
     if details:
         lines += ["", "Details:", details]
-    lines += _footer(detail, region)
+    lines = _with_costs(lines, list(costs)) + _footer(detail, region)
     return Notification(_subject(prefix, _VERB[status], name), "\n".join(lines) + "\n")

@@ -51,7 +51,8 @@ def test_load_dataset_without_a_manifest_says_the_dataset_is_incomplete(resolve_
 @mock_aws
 def test_endpoint_status_absent_then_present(context):
     assert endpoint_status.handler({"endpoint_name": "ntm-topics"}, context) == {
-        "exists": False, "status": "Absent", "failure_reason": ""}
+        "exists": False, "status": "Absent", "failure_reason": "", "busy": False, "endpoint_config_name": "",
+        "newer_run_deployed": False}
     sagemaker = boto3.client("sagemaker")
     sagemaker.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
                            PrimaryContainer={"Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/ntm:1"})
@@ -60,3 +61,18 @@ def test_endpoint_status_absent_then_present(context):
     sagemaker.create_endpoint(EndpointName="ntm-topics", EndpointConfigName="c")
     status = endpoint_status.handler({"endpoint_name": "ntm-topics"}, context)
     assert status["exists"] is True and status["status"] in ("Creating", "InService")
+
+
+@mock_aws
+def test_endpoint_status_tells_whether_a_newer_run_deployed_the_endpoint(context):
+    sagemaker = boto3.client("sagemaker")
+    sagemaker.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                           PrimaryContainer={"Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/ntm:1"})
+    sagemaker.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.m4.xlarge", "InitialInstanceCount": 1}],
+        Tags=[{"Key": "ntm:run-started-at", "Value": "2026-12-01T10:00:00.000Z"}])
+    sagemaker.create_endpoint(EndpointName="ntm-topics", EndpointConfigName="c")
+    older = endpoint_status.handler({"endpoint_name": "ntm-topics", "run_started_at": "2026-12-01T09:59:59.999Z"}, context)
+    newer = endpoint_status.handler({"endpoint_name": "ntm-topics", "run_started_at": "2026-12-01T10:00:01.000Z"}, context)
+    assert older["newer_run_deployed"] is True and newer["newer_run_deployed"] is False
+    assert older["endpoint_config_name"] == "c" and older["busy"] is False

@@ -31,6 +31,8 @@ _SAGEMAKER_EXTRA_RESOURCES = {
     "UpdateEndpoint": ("endpoint-config", "EndpointConfigName"),
 }
 _ALWAYS_ALLOWED = {("sts", "GetCallerIdentity")}
+# Services whose signing name is not their IAM action prefix.
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
 
 
 class UnknownAuthorization(LookupError):
@@ -113,13 +115,16 @@ def _single_resource(service: str, operation: str, params: Mapping[str, Any], sc
         return params.get("stateMachineArn") or params["executionArn"]
     if service == "dynamodb":
         return scope.arn("dynamodb", f"table/{params['TableName']}")
-    if service == "cloudwatch":
+    if service in ("cloudwatch", "application-autoscaling"):
+        # Both are granted on "*" for these calls (scalable targets take no resource ARN here).
         return "*"
     raise UnknownAuthorization(f"{service}:{operation}")
 
 
 def required(service: str, operation: str, params: Mapping[str, Any], scope: Scope) -> list[Authorization]:
-    """Every permission the caller needs for one request. `service` is the IAM prefix."""
+    """Every permission the caller needs for one request. `service` is the signing name (the IAM
+    prefix for all but CloudWatch, which signs as "monitoring")."""
+    service = _IAM_PREFIX.get(service, service)
     if (service, operation) in _ALWAYS_ALLOWED:
         return []
     if service == "sagemaker":

@@ -97,6 +97,12 @@ class SageMakerEndpoints:
         plan = self.plans.get(name, EndpointPlan())
         self._pending[name] = self.polls if plan.polls is None else plan.polls
 
+    def hold(self, name: str, status: str, polls: int) -> None:
+        """The endpoint is `status` (e.g. Updating, by another run) for the next `polls` describes,
+        then takes its plan's outcome."""
+        self.backend().endpoints[name].endpoint_status = status
+        self._pending[name] = polls
+
     def _described(self, _: Principal, params: dict[str, Any]) -> None:
         name = params["EndpointName"]
         if name not in self._pending:

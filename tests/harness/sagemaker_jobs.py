@@ -15,6 +15,8 @@ InProgress until it has been described `polls` times; at its first describe it "
 - a training job runs the training hook (default: writes a placeholder model.tar.gz to
   `<S3OutputPath>/<TrainingJobName>/output/model.tar.gz`);
 - a transform job runs the transform hook (default: writes nothing).
+An ended job reports start and end times, and a training job its TrainingTimeInSeconds and
+BillableTimeInSeconds (JobBilling), as SageMaker's Describe<Job> does and moto does not.
 All S3 traffic of a job goes through the gate as the job's own role, so the SageMaker role's
 policies are checked too. A hook raising `JobFailed` ends the job with that FailureReason; any
 other exception ends it as AlgorithmError; an S3 error as ClientError.
@@ -22,6 +24,7 @@ other exception ends it as AlgorithmError; an S3 error as ClientError.
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import tarfile
@@ -135,6 +138,15 @@ class JobHooks:
 
 
 @dataclass
+class JobBilling:
+    """What an ended job reports as its time (moto reports none): every job ran `seconds`; a managed
+    spot training job is billed `spot_billed_fraction` of them, as DescribeTrainingJob shows a saving."""
+
+    seconds: int = 600
+    spot_billed_fraction: float = 0.3
+
+
+@dataclass
 class _Job:
     noun: str  # "TrainingJob", "ProcessingJob" or "TransformJob"
     request: dict[str, Any]
@@ -149,6 +161,7 @@ class SageMakerJobs:
     service_client: Callable[[str], BaseClient]
     polls: int
     hooks: JobHooks = field(default_factory=JobHooks)
+    billing: JobBilling = field(default_factory=JobBilling)
     _jobs: dict[tuple[str, str], _Job] = field(default_factory=dict, init=False)
 
     NOUNS: ClassVar[tuple[str, ...]] = ("TrainingJob", "ProcessingJob", "TransformJob")
@@ -185,6 +198,8 @@ class SageMakerJobs:
             name = params[f"{noun}Name"]
             self._jobs[(noun, name)] = _Job(noun, dict(params), self.polls)
             self._set_status(noun, name, "InProgress", None)
+            if noun == "ProcessingJob":  # moto's record drops it; DescribeProcessingJob returns it
+                self._record(noun, name).processing_resources = params["ProcessingResources"]
         return start
 
     def _described(self, noun: str) -> Callable[[Principal, dict[str, Any]], None]:
@@ -200,7 +215,22 @@ class SageMakerJobs:
                 return
             del self._jobs[(noun, name)]
             self._set_status(noun, name, *job.outcome)
+            self._bill(job)
         return advance
+
+    def _bill(self, job: _Job) -> None:
+        """Start and end times (and for training, TrainingTimeInSeconds and BillableTimeInSeconds)."""
+        record = self._record(job.noun, job.request[f"{job.noun}Name"])
+        end = datetime.datetime.now(datetime.timezone.utc)
+        start = end - datetime.timedelta(seconds=self.billing.seconds)
+        prefix = {"TrainingJob": "training", "ProcessingJob": "processing", "TransformJob": "transform"}[job.noun]
+        setattr(record, f"{prefix}_start_time", start)
+        setattr(record, f"{prefix}_end_time", end)
+        if job.noun == "TrainingJob":
+            spot = bool(job.request.get("EnableManagedSpotTraining"))
+            record.training_time_in_seconds = self.billing.seconds
+            record.billable_time_in_seconds = (round(self.billing.seconds * self.billing.spot_billed_fraction)
+                                               if spot else self.billing.seconds)
 
     def _set_status(self, noun: str, name: str, status: str, reason: str | None) -> None:
         record = self._record(noun, name)

@@ -54,7 +54,9 @@ def test_training_reads_instance_settings_and_string_hyperparameters_from_the_ru
     }
     # The Load dataset Lambda builds this map per candidate; tests/unit checks every value is a string.
     assert parameters["HyperParameters.$"] == "$.candidate.hyperparameters"
-    assert parameters["StoppingCondition"] == {"MaxRuntimeInSeconds.$": "$.run.training.max_runtime_seconds"}
+    # Resolve run writes the stopping condition: MaxWaitTimeInSeconds only for a spot run.
+    assert parameters["StoppingCondition.$"] == "$.run.training.stopping_condition"
+    assert parameters["EnableManagedSpotTraining.$"] == "$.run.training.spot"
 
 
 def test_deployed_defaults_are_the_tutorials(synthesized):
@@ -134,7 +136,21 @@ def test_every_paid_stage_retries_transient_errors_and_catches_the_rest(definiti
     (retry,) = state["Retry"]
     assert "SageMaker.AmazonSageMakerException" in retry["ErrorEquals"] and retry["BackoffRate"] > 1
     (catch,) = state["Catch"]
-    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Reserved error name?"}
+    # Creating or updating the endpoint may lose a race with another run: that is looked at first.
+    handler = "Another run got there first?" if stage in ("Create endpoint", "Update endpoint") else "Reserved error name?"
+    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": handler}
+
+
+def test_a_lost_race_for_the_endpoint_waits_its_turn_and_any_other_error_fails_the_run(definition):
+    choice = definition["States"]["Another run got there first?"]
+    (rule,) = choice["Choices"]
+    patterns = {condition["StringMatches"] for condition in rule["Or"]}
+    # SageMaker's refusals when another run changed the endpoint in between (the harness answers alike).
+    assert patterns == {"*in-progress endpoint*", "*already existing endpoint*", "*Could not find endpoint*"}
+    assert rule["Next"] == "Endpoint turn left?" and choice["Default"] == "Reserved error name?"
+    turn = definition["States"]["Endpoint turn left?"]
+    assert turn["Choices"][0]["NumericGreaterThanEqualsPath"] == "$.run.deploy.max_polls"
+    assert turn["Choices"][0]["Next"] == "Endpoint busy too long"
 
 
 def test_failure_states_keep_error_and_cause_without_raising_reserved_names(definition):

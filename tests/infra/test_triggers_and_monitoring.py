@@ -137,7 +137,11 @@ def test_notify_run_finished_reads_this_pipelines_executions_and_publishes_to_th
     topic = logical_id(synthesized, "AWS::SNS::Topic", "NotificationsTopic")
     machine = logical_id(synthesized, "AWS::StepFunctions::StateMachine", "Pipeline")
     assert set(actions) == {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
-                            "states:DescribeExecution", "states:GetExecutionHistory"}
+                            "states:DescribeExecution", "states:GetExecutionHistory", "sagemaker:DescribeTrainingJob",
+                            "sagemaker:DescribeProcessingJob", "sagemaker:DescribeTransformJob"}
+    # What a run cost: the jobs of this stack only (named under its prefix).
+    assert all(f":{kind}/ntm-*" in str(actions["sagemaker:DescribeTrainingJob"])
+               for kind in ("training-job", "processing-job", "transform-job"))
     key = logical_id(synthesized, "AWS::KMS::Key", "NotificationsTopicKey")
     assert actions["sns:Publish"] == f"arn:aws:sns:us-east-1:123456789012:{topic}"
     assert actions["kms:GenerateDataKey*"] == f"arn:aws:kms:us-east-1:123456789012:key/{key}"

@@ -116,14 +116,27 @@ class LocalStack:
         """EventBridge's part: every rule of the template whose pattern matches invokes its Lambda targets."""
         results = []
         for rule in self.synthesized.resources("AWS::Events::Rule").values():
+            if "EventPattern" not in rule["Properties"]:
+                continue  # a schedule: see tick()
             pattern = self.deployment.resolve(rule["Properties"]["EventPattern"])
-            if not EventPattern.load(json.dumps(pattern)).matches_event(event):
-                continue
-            for target in rule["Properties"]["Targets"]:
-                arn = self.deployment.resolve(target["Arn"])
-                if ":lambda:" in arn:
-                    results.append(self.harness.invoke_lambda(arn, event))
+            if EventPattern.load(json.dumps(pattern)).matches_event(event):
+                results += self._invoke_targets(rule, event)
         return results
+
+    def tick(self) -> list[Any]:
+        """EventBridge's part for schedules: every scheduled rule fires once, as its time came."""
+        results = []
+        for rule in self.synthesized.resources("AWS::Events::Rule").values():
+            if "ScheduleExpression" in rule["Properties"]:
+                results += self._invoke_targets(rule, {
+                    "version": "0", "id": "tick", "detail-type": "Scheduled Event", "source": "aws.events",
+                    "account": self.deployment.account, "time": "2026-11-26T00:00:00Z",
+                    "region": self.deployment.region, "resources": [], "detail": {}})
+        return results
+
+    def _invoke_targets(self, rule: dict[str, Any], event: dict[str, Any]) -> list[Any]:
+        arns = [self.deployment.resolve(target["Arn"]) for target in rule["Properties"]["Targets"]]
+        return [self.harness.invoke_lambda(arn, event) for arn in arns if ":lambda:" in arn]
 
     def run(self, execution_input: dict[str, Any], name: str) -> ExecutionResult:
         result = self.harness.wait_for(self.harness.start_execution(self.state_machine_arn, execution_input, name))

@@ -6,7 +6,9 @@ policies of the template, as the role that would send it; jobs run the project's
 
 from __future__ import annotations
 
+import datetime
 import json
+import threading
 
 import pytest
 
@@ -51,6 +53,11 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     assert outputs["model_artifacts"].endswith("/output/model.tar.gz") and stack.object(outputs["model_artifacts"])
     endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointStatus"] == "InService"
+    # Once InService, the variant is registered for auto scaling (config: 1 to 2 instances).
+    (target,) = stack.harness.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == (
+        f"endpoint/{ENDPOINT}/variant/AllTraffic", 1, 2)
     assert any(key.endswith(".pbr.out") for key in keys if "/transform/" in key)
     report = stack.object(outputs["report"]).decode()
     assert "Topic report: 30 topics, 240 documents" in report
@@ -62,17 +69,27 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     check_similar_documents(stack, result, k=10, num_topics=30)
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
+    # A day later, nobody called it: the hourly check deletes it (configs kept) and tells the topic;
+    # the next run finds it absent and creates it again, as this one did.
+    assert stack.tick() == [{"deleted": False, "reason": "changed 0.0 h ago"}]
+    stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
+    (slept,) = stack.tick()
+    assert slept["deleted"] is True and slept["endpoint_config_name"] == result.output["endpoint"]["endpoint_config_name"]
+    assert not stack.harness.client("sagemaker").list_endpoints()["Endpoints"]
+    assert stack.harness.client("sagemaker").describe_endpoint_config(EndpointConfigName=slept["endpoint_config_name"])
+    (note,) = stack.notifications()
+    assert note["Subject"] == f"[ntm] Endpoint {ENDPOINT} deleted after no invocations in 24 h"
 
 
-def test_b_an_existing_endpoint_is_updated_not_recreated(stack):
+def test_b_a_later_spot_run_updates_the_endpoint_and_lists_what_it_cost(stack):
     # Both runs also serve the similar-documents index: created by the first, updated by the second.
     stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/sample-news.run.json",
                                           Body=json.dumps({"similar": {"deploy_endpoint": True}}).encode())
     first = stack.harness.wait_for(upload_corpus(stack))
     assert first.status == "SUCCEEDED", first.report()
     assert [r.params["EndpointName"] for r in first.requests_to("sagemaker", "CreateEndpoint")] == [ENDPOINT, SIMILAR_ENDPOINT]
-    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12,
-                        "similar": {"deploy_endpoint": True}}, "second-run")
+    second = stack.run({"dataset": first.output["outputs"]["dataset"], "num_topics": 12, "similar": {"deploy_endpoint": True},
+                        "training": {"spot": True, "max_runtime_seconds": 1800, "max_wait_seconds": 3600}}, "second-run")
     assert second.status == "SUCCEEDED", second.report()
     operations = sagemaker_operations(second)
     assert operations.count("UpdateEndpoint") == 2 and "CreateEndpoint" not in operations
@@ -81,8 +98,26 @@ def test_b_an_existing_endpoint_is_updated_not_recreated(stack):
     assert similar["EndpointConfigName"] == second.state("Keep run").output["run"]["similar"]["deploy"]["endpoint_config_name"]
     assert "CreateProcessingJob" in operations  # the report; preparation was skipped
     assert "Prepare corpus" not in [state.name for state in second.states]
+    # Same instance type: SageMaker allows the update with auto scaling in place, and it stays registered.
+    assert "Prepare scaling for update" in [state.name for state in second.states]
+    scaling_calls = [r.operation for r in second.requests if r.service == "application-autoscaling"]
+    assert "DeregisterScalableTarget" not in scaling_calls and "RegisterScalableTarget" in scaling_calls
     endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointConfigName"] == second.output["endpoint"]["endpoint_config_name"]
+    # Spot: asked for in the training request, its saving read back from DescribeTrainingJob.
+    (training,) = [r.params for r in second.requests if r.operation == "CreateTrainingJob"]
+    assert training["EnableManagedSpotTraining"] is True
+    assert training["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
+    (message,) = stack.notifications()
+    body = message["Message"]
+    # The harness's jobs all ran 600 s; a spot training job was billed 30% of that (JobBilling).
+    assert "train     2 x ml.p3.2xlarge       180 s billed, spot: 600 s run, 70% saved" in body
+    assert "transform 1 x ml.m5.xlarge        600 s billed" in body and "report    1 x ml.m5.xlarge" in body
+    assert "total: 0.33 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body
+    # The run's summary (the execution output) carries the same figures.
+    jobs = second.output["costs"]["jobs"]
+    assert [(job["stage"], job["billable_seconds"], job["spot_saving_percent"]) for job in jobs] == [
+        ("train", 180, 70), ("transform", 600, None), ("report", 600, None)]
 
 
 def test_c_a_failed_training_job_fails_the_run_with_its_reason_and_notifies(stack):
@@ -100,6 +135,10 @@ def test_c_a_failed_training_job_fails_the_run_with_its_reason_and_notifies(stac
     (message,) = stack.notifications()
     assert "failed" in message["Subject"] and "CUDA out of memory" in message["Message"]
     assert 'in state "Collect candidates"' in message["Message"]
+    # What the failed run cost: the preparation and the failed training job, as SageMaker billed them.
+    assert "What it cost" in message["Message"]
+    assert "prepare   1 x ml.m5.xlarge" in message["Message"] and "train     2 x ml.p3.2xlarge" in message["Message"]
+    assert "Failed)" in message["Message"]
 
 
 def test_d_invalid_input_fails_at_resolve_before_any_sagemaker_request(stack):
@@ -277,3 +316,36 @@ def test_a_folder_corpus_is_prepared_by_two_instances_into_the_single_instance_d
     assert stack.object(dataset + "auxiliary/vocab.txt") == (single / "auxiliary" / "vocab.txt").read_bytes()
     splits = {json.loads(line)["id"]: json.loads(line)["split"] for line in stack.object(dataset + "documents.jsonl").decode().splitlines()}
     assert splits == {json.loads(line)["id"]: json.loads(line)["split"] for line in (single / "documents.jsonl").read_text().splitlines()}
+
+
+def test_two_runs_racing_for_the_endpoint_wait_their_turn_and_the_newer_model_stays(stack):
+    """The older run trains slowly; when it reaches the endpoint another change is in progress, and
+    once that ends the endpoint serves the newer run's model, which the older run must leave."""
+    dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
+    newer_done = threading.Event()
+    fit = stack.harness.hooks.training
+
+    def train(run):
+        if "older" in run.request["TrainingJobName"]:
+            assert newer_done.wait(600), "the newer run never finished"
+        fit(run)
+
+    stack.harness.hooks.training = train
+    settings = {"dataset": dataset, "num_topics": 3}
+    older = stack.harness.start_execution(stack.state_machine_arn, {**settings, "run_name": "older"}, "older")
+    newer = stack.run({**settings, "run_name": "newer"}, "newer")
+    assert newer.status == "SUCCEEDED", newer.report()
+    stack.harness.endpoints.hold(ENDPOINT, "Updating", polls=2)  # another change, still going
+    newer_done.set()
+    result = stack.harness.wait_for(older)
+    stack.finish(result)
+    assert result.status == "SUCCEEDED", result.report()
+    visited = [state.name for state in result.states]
+    assert visited.count("Wait for endpoint turn") == 2 and "Keep newer endpoint" in visited
+    assert not {"CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
+    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == newer.output["endpoint"]["endpoint_config_name"]
+    assert result.output["deployment"]["serves_this_run"] is False
+    assert "Batch transform" in visited  # the older run's own outputs still come from its own model
+    messages = [m["Message"] for m in stack.notifications()]
+    assert any("left as it was: it serves " + endpoint["EndpointConfigName"] in m for m in messages)

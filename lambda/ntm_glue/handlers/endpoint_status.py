@@ -1,4 +1,4 @@
-"""Endpoint status: does the run's endpoint exist, and in which state is it?"""
+"""Endpoint status: does the run's endpoint exist, in which state, and may this run change it?"""
 
 from __future__ import annotations
 
@@ -6,29 +6,14 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
+
+from ntm_glue import endpoint_turn
 
 logger = Logger()
 
 
-def describe(sagemaker: Any, name: str) -> dict[str, Any]:
-    """{"exists", "status", "failure_reason"}; SageMaker answers a missing endpoint with a ValidationException."""
-    try:
-        endpoint = sagemaker.describe_endpoint(EndpointName=name)
-    except ClientError as error:
-        message = error.response["Error"].get("Message", "")
-        if error.response["Error"]["Code"] == "ValidationException" and "Could not find endpoint" in message:
-            return {"exists": False, "status": "Absent", "failure_reason": ""}
-        raise
-    return {
-        "exists": True,
-        "status": endpoint["EndpointStatus"],
-        "failure_reason": endpoint.get("FailureReason", ""),
-    }
-
-
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    status = describe(boto3.client("sagemaker"), event["endpoint_name"])
+    status = endpoint_turn.find(boto3.client("sagemaker"), event["endpoint_name"], event.get("run_started_at"))
     logger.info("endpoint status", extra={"endpoint": event["endpoint_name"], **status})
     return status

@@ -11,14 +11,15 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
-from ntm_glue import run_notification
+from ntm_glue import run_costs, run_notification
 
 logger = Logger()
 
 
 def _history(stepfunctions: Any, execution_arn: str) -> Iterator[dict[str, Any]]:
+    # With data: the run document (the jobs to read the costs of) is in *Keep run*'s output.
     pages = stepfunctions.get_paginator("get_execution_history").paginate(
-        executionArn=execution_arn, includeExecutionData=False, PaginationConfig={"PageSize": 1000})
+        executionArn=execution_arn, includeExecutionData=True, PaginationConfig={"PageSize": 1000})
     for page in pages:
         yield from page["events"]
 
@@ -30,12 +31,27 @@ def _output(stepfunctions: Any, detail: dict[str, Any]) -> dict[str, Any]:
     return output if isinstance(output, dict) else {}
 
 
-def message_for(event: EventBridgeEvent, stepfunctions: Any, prefix: str) -> run_notification.Notification:
+def _cost_lines(sagemaker: Any, history: list[dict[str, Any]]) -> list[str]:
+    run = run_notification.run_document(history)
+    if run is None:
+        return []
+    try:
+        return run_costs.cost_lines(run_costs.describe_costs(sagemaker, run))
+    except Exception as error:  # noqa: BLE001 - a message without costs beats no message
+        logger.warning("costs could not be read", extra={"error": str(error)})
+        return [f"What it cost: not readable ({type(error).__name__})"]
+
+
+def message_for(event: EventBridgeEvent, stepfunctions: Any, prefix: str,
+                sagemaker: Any = None) -> run_notification.Notification:
     detail = dict(event.detail)
+    history = list(_history(stepfunctions, detail["executionArn"]))
+    costs = _cost_lines(sagemaker or boto3.client("sagemaker"), history)
     if detail["status"] == "SUCCEEDED":
-        return run_notification.succeeded(detail, _output(stepfunctions, detail), region=event.region, prefix=prefix)
-    failure = run_notification.failure_point(_history(stepfunctions, detail["executionArn"]))
-    return run_notification.stopped(detail, failure, region=event.region, prefix=prefix)
+        return run_notification.succeeded(detail, _output(stepfunctions, detail), region=event.region, prefix=prefix,
+                                          costs=costs)
+    failure = run_notification.failure_point(history)
+    return run_notification.stopped(detail, failure, region=event.region, prefix=prefix, costs=costs)
 
 
 @logger.inject_lambda_context

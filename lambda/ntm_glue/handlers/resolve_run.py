@@ -28,6 +28,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deployment = _deployment()
     defaults = RunSettings.deserialize(os.environ["RUN_DEFAULTS"])
     request = parse_request(event["input"], defaults, deployment.data_bucket)
-    run = build_run(request, event["execution"], deployment)
+    run = build_run(request, event["execution"], deployment, event.get("started_at", ""))
     logger.info("run resolved", extra={"run_id": run["run_id"], "prepare": run["prepare"]["enabled"]})
     return run

@@ -109,6 +109,9 @@ VALID = [
     {"corpus": CORPUS, "hyperparameters": {"epochs": 10, "optimizer": "adam", "batch_norm": True,
                                            "encoder_layers": "300,100", "sub_sample": 0.5}},
     {"corpus": CORPUS, "training": {"instance_type": "ml.g5.12xlarge", "instance_count": 4}},
+    {"corpus": CORPUS, "training": {"spot": True, "max_runtime_seconds": 3000}},
+    {"corpus": CORPUS, "training": {"spot": True, "max_runtime_seconds": 1800, "max_wait_seconds": 3600}},
+    {"corpus": CORPUS, "training": {"spot": False}},
     {"corpus": CORPUS, "endpoint": {"instance_type": "ml.t2.medium"}, "transform": {"instance_count": 3}},
     {"corpus": CORPUS, "deploy_endpoint": False},
     {"corpus": CORPUS, "preparation": {"vocab_size": 5000, "text_field": "body", "strip_headers": True}},
@@ -154,6 +157,10 @@ INVALID = [
     {"corpus": CORPUS, "training": {"instance_type": "p3.2xlarge"}},
     {"corpus": CORPUS, "training": {"instance_count": "2"}},
     {"corpus": CORPUS, "training": {"gpus": 2}},
+    {"corpus": CORPUS, "training": {"spot": "yes", "max_runtime_seconds": 3000}},
+    {"corpus": CORPUS, "training": {"max_wait_seconds": 3600}},  # without spot
+    {"corpus": CORPUS, "training": {"spot": False, "max_wait_seconds": 3600}},
+    {"corpus": CORPUS, "training": {"spot": True, "max_runtime_seconds": 7200}},  # NTM: no checkpoints, 1 h at most
     {"corpus": CORPUS, "training": None},
     {"corpus": CORPUS, "endpoint": {"instance_type": "ml.m4"}},
     {"corpus": CORPUS, "deploy_endpoint": "yes"},
@@ -202,12 +209,19 @@ def leaves(node: dict = SCHEMA, path: tuple[str, ...] = ()) -> Iterator[tuple[tu
             yield path + (name,), child
 
 
+# Fields valid only alongside others: their bounds are tested with those set.
+COMPANIONS: dict[tuple[str, ...], dict[str, Any]] = {
+    ("training", "max_wait_seconds"): {"spot": True, "max_runtime_seconds": 60},
+}
+
+
 def with_value(path: tuple[str, ...], value: Any) -> dict:
     # Several preparation instances need a folder corpus: their bounds are checked on one.
     document: dict = {"corpus": FOLDER_CORPUS if path == ("preparation", "instance_count") else CORPUS}
     inner = document
     for name in path[:-1]:
         inner = inner.setdefault(name, {})
+    inner.update(COMPANIONS.get(path, {}))
     inner[path[-1]] = value
     return document
 
@@ -252,6 +266,8 @@ SCHEMA_CANNOT_SEE = [
     {"corpus": CORPUS, "training": {"instance_count": 2.0}},  # 2.0 is an integer to JSON Schema
     {"corpus": CORPUS, "num_topics": [10, 20], "selection": 30},  # one of the candidates
     {"corpus": CORPUS, "num_topics": [10, 20], "selection": 20.0},
+    {"corpus": CORPUS, "training": {"spot": True}},  # the deployed max_runtime_seconds (a day) is too long for spot
+    {"corpus": CORPUS, "training": {"spot": True, "max_runtime_seconds": 3000, "max_wait_seconds": 2000}},  # wait < runtime
     {"corpus": CORPUS, "preparation": {"stop_words": "s3://another-bucket/incoming/stop.txt"}},
     {"corpus": CORPUS, "preparation": {"stop_words": ["w" * 30 + str(n) for n in range(400)]}},  # 12,400 characters
 ]

@@ -122,3 +122,24 @@ def test_a_list_of_candidates_is_deduplicated_and_sorted():
 def test_selection_rule(selection, rule, fixed):
     sweep = parse(num_topics=[10, 20], selection=selection).settings.sweep
     assert (sweep.rule, sweep.fixed_num_topics, sweep.max_candidates) == (rule, fixed, 8)
+
+
+def test_spot_training_is_off_unless_asked_and_sets_both_limits_when_on():
+    assert parse().settings.training.stopping_condition() == {"MaxRuntimeInSeconds": 86_400}
+    spot = parse(training={"spot": True, "max_runtime_seconds": 1800}).settings.training
+    assert spot.spot and spot.stopping_condition() == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 1800}
+    waiting = parse(training={"spot": True, "max_runtime_seconds": 1800, "max_wait_seconds": 3600}).settings.training
+    assert waiting.stopping_condition() == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
+
+
+@pytest.mark.parametrize("training, message", [
+    ({"spot": True}, "training.max_runtime_seconds: 86400 is over 3600 with training.spot"),
+    ({"max_wait_seconds": 3000}, "training.max_wait_seconds: only with training.spot true"),
+    ({"spot": True, "max_runtime_seconds": 3000, "max_wait_seconds": 2000},
+     "training.max_wait_seconds: 2000 is less than training.max_runtime_seconds 3000"),
+    ({"spot": True, "max_runtime_seconds": 3000, "max_wait_seconds": 7200}, "training.max_wait_seconds: 7200 is outside 60..3600"),
+    ({"spot": 1, "max_runtime_seconds": 3000}, "training.spot: expected true or false"),
+])
+def test_spot_limits_are_checked_with_the_field_named(training, message):
+    with pytest.raises(RunInputError, match=message):
+        parse(training=training)

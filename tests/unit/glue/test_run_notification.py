@@ -9,6 +9,7 @@ from ntm_glue.run_notification import (
     console_link,
     failure_point,
     readable_cause,
+    run_document,
     stopped,
     succeeded,
 )
@@ -176,3 +177,18 @@ def test_subject_fits_sns(name):
     note = stopped(detail("FAILED", name=name), FailurePoint(None, None, None), region=REGION, prefix="ntm")
     assert len(note.subject) <= MAX_SUBJECT
     assert note.subject.isascii() and note.subject.isprintable()
+
+
+def test_the_run_document_comes_from_keep_runs_output_and_costs_close_the_message():
+    history = [
+        {"id": 1, "type": "ExecutionStarted", "executionStartedEventDetails": {"input": "{}"}},
+        {"id": 5, "type": "PassStateExited",
+         "stateExitedEventDetails": {"name": "Keep run", "output": json.dumps({"run": {"run_id": "r1"}})}},
+    ]
+    assert run_document(history) == {"run_id": "r1"}
+    assert run_document(history[:1]) is None
+    detail = {"executionArn": "arn:aws:states:us-east-1:1:execution:sm:r1", "name": "r1", "status": "FAILED",
+              "startDate": 0, "stopDate": 60_000}
+    note = stopped(detail, FailurePoint("Train", "E", "c"), region="us-east-1",
+                                    prefix="ntm", costs=["What it cost (...)", "  train ..."])
+    assert "\n\nWhat it cost (...)\n  train ...\n\nExecution:" in note.body

@@ -64,6 +64,19 @@ def test_every_field_is_documented_in_readme():
     assert missing == []
 
 
+def test_spot_training_as_the_deployed_default():
+    config = load(training_spot="true", training_max_runtime_seconds="1800", training_max_wait_seconds="3600")
+    assert config.run_defaults().training.stopping_condition() == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
+    with pytest.raises(ConfigError, match="'training_max_runtime_seconds'.*over 3600 with training.spot"):
+        load(training_spot="true")
+
+
+def test_endpoint_scaling_bounds_are_checked():
+    assert (PipelineConfig().endpoint_min_instances, PipelineConfig().endpoint_max_instances) == (1, 2)
+    with pytest.raises(ConfigError, match="'endpoint_max_instances': 1 is below endpoint_min_instances 2"):
+        load(endpoint_min_instances="2", endpoint_max_instances="1")
+
+
 @pytest.mark.parametrize("given, expected", [
     ("foo, Bar", ("bar", "foo")),
     (["x", "y"], ("x", "y")),
