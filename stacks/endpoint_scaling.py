@@ -11,7 +11,6 @@ from __future__ import annotations
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
 
 from stacks import nag
 from stacks.functions import GlueFunctions
