@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 ROOTS = {"training": REPO / "training", "stacks": REPO / "stacks", "ntm_glue": REPO / "lambda" / "ntm_glue",
          "tests": REPO / "tests"}
 # A training sub-package may import itself and those after it here, never those before it.
-LAYERS = ("reporting", "evaluation", "preparation", "formats", "common")
+LAYERS = ("reporting", "evaluation", "serving", "preparation", "formats", "common")
 
 
 def module_files() -> dict[str, Path]:

@@ -32,6 +32,7 @@ from training.formats import dataset as layout
 from training.preparation.corpus_readers import describe_inputs, discover
 from training.preparation.counting import count_corpus
 from training.preparation.errors import PrepareError
+from training.preparation.serving_artifact import text_settings, write_serving_artifact
 from training.preparation.stop_words import ENGLISH_STOP_WORDS
 from training.preparation.token_spool import (
     SpoolReader,
@@ -149,6 +150,7 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> di
         files = {layout.TRAIN: _write_train(output, reader, kept[train_order], columns, len(vocabulary), arguments.train_shards)}
         files.update(_write_in_order(output, reader, kept, splits, columns, len(vocabulary)))
         _write_documents(output, reader, kept, splits)
+        serving = write_serving_artifact(output, output / layout.VOCABULARY, text_settings(arguments))
     finally:
         reader.close()
     counts = np.bincount(splits, minlength=3)
@@ -161,7 +163,7 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> di
             **{name: int(count) for name, count in zip(layout.SPLITS, counts)},
             "dropped": dropped,
         },
-        "files": {**files, layout.AUXILIARY: [layout.VOCABULARY], "documents": layout.DOCUMENTS},
+        "files": {**files, layout.AUXILIARY: [layout.VOCABULARY], "documents": layout.DOCUMENTS, layout.SERVING: serving},
         "labels": bool(reader.labelled[kept].any()),
         "options": dict(vars(arguments)),
         "inputs": inputs,

@@ -1,0 +1,87 @@
+"""The dataset's serving artifact: what the endpoint's preprocessing container needs to turn raw
+text into exactly the rows this dataset holds (docs/design.md, section 8). Written with the dataset,
+so a run given an existing dataset deploys that dataset's vocabulary, never another's.
+
+`serving/model.tar.gz`, the scikit-learn serving container's ModelDataUrl (extracted to /opt/ml/model):
+
+    vocab.txt                  the dataset's vocabulary, line i = feature i (as auxiliary/vocab.txt)
+    settings.json              the text settings the preparation used
+    code/ntm_text_serving.py   SAGEMAKER_PROGRAM (training/serving/container_entry.py)
+    code/training/...          the packages it imports (SAGEMAKER_SUBMIT_DIRECTORY = /opt/ml/model/code)
+
+The code is the code that prepared the dataset, read from wherever it was imported (a folder, or
+the zip file the processing job imports it from).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import tarfile
+import zipfile
+from pathlib import Path
+
+import training
+
+ARTIFACT = "serving/model.tar.gz"
+VOCABULARY_FILE = "vocab.txt"
+SETTINGS_FILE = "settings.json"
+CODE_FOLDER = "code"
+PROGRAM = "ntm_text_serving.py"
+SUBMIT_DIRECTORY = f"/opt/ml/model/{CODE_FOLDER}"
+SETTINGS_VERSION = 1
+# The sub-packages the preprocessing imports (training.serving and what lies below it).
+PACKED = ("serving", "preparation", "formats", "common")
+_ENTRY = "training/serving/container_entry.py"
+
+
+def text_settings(arguments: argparse.Namespace) -> dict:
+    """Every preparation option that changes which terms a text gives."""
+    return {"format_version": SETTINGS_VERSION, "strip_headers": bool(arguments.strip_headers)}
+
+
+def read_text_settings(settings: dict) -> dict:
+    if settings.get("format_version") != SETTINGS_VERSION:
+        raise ValueError(f"settings.json format_version {settings.get('format_version')!r} is not {SETTINGS_VERSION}")
+    return settings
+
+
+def _wanted(relative: str) -> bool:
+    parts = relative.split("/")
+    if not relative.endswith(".py") or parts[0] != "training":
+        return False
+    return relative == "training/__init__.py" or parts[1] in PACKED
+
+
+def training_sources() -> dict[str, bytes]:
+    """The packed modules' source files by path ("training/serving/handler.py": bytes)."""
+    root = Path(training.__file__).parent
+    if root.is_dir():
+        files = {path.relative_to(root.parent).as_posix(): path for path in root.rglob("*.py")}
+        return {name: path.read_bytes() for name, path in sorted(files.items()) if _wanted(name)}
+    loader = training.__spec__.loader  # a zipimporter: the package lives in a zip file
+    with zipfile.ZipFile(loader.archive) as archive:
+        base = loader.prefix  # where the sys.path entry starts inside the zip
+        return {name[len(base):]: archive.read(name) for name in sorted(archive.namelist())
+                if name.startswith(base) and _wanted(name[len(base):])}
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o644, 0
+    archive.addfile(info, io.BytesIO(data))
+
+
+def write_serving_artifact(output: Path, vocabulary_file: Path, settings: dict) -> str:
+    """Write serving/model.tar.gz under the dataset folder; returns its path relative to it."""
+    sources = training_sources()
+    target = output / ARTIFACT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(target, "w:gz") as archive:
+        _add(archive, VOCABULARY_FILE, vocabulary_file.read_bytes())
+        _add(archive, SETTINGS_FILE, json.dumps(settings, indent=2).encode("utf-8"))
+        _add(archive, f"{CODE_FOLDER}/{PROGRAM}", sources[_ENTRY])
+        for name, data in sources.items():
+            _add(archive, f"{CODE_FOLDER}/{name}", data)
+    return ARTIFACT

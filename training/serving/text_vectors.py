@@ -1,0 +1,48 @@
+"""Raw documents to the rows `training.prepare` writes for them: same cleaning, same tokens, same
+vocabulary columns, same counts. Everything here calls the preparation's own functions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import scipy.sparse
+
+from training.preparation.serving_artifact import SETTINGS_FILE, VOCABULARY_FILE, read_text_settings
+from training.preparation.text_cleaning import clean_message
+from training.preparation.token_spool import bag_of_words
+from training.preparation.tokenizer import tokens
+
+
+class TextVectorizer:
+    """The vocabulary and text settings of one dataset, applied to new documents."""
+
+    def __init__(self, vocabulary: list[str], settings: dict) -> None:
+        self.vocabulary = vocabulary
+        self.strip_headers = bool(settings["strip_headers"])
+        self._column = {word: column for column, word in enumerate(vocabulary)}
+
+    @classmethod
+    def load(cls, model_dir: Path) -> "TextVectorizer":
+        """From the folder SageMaker extracts the serving artifact into (/opt/ml/model)."""
+        vocabulary = (model_dir / VOCABULARY_FILE).read_text(encoding="utf-8").split("\n")
+        if vocabulary and vocabulary[-1] == "":
+            vocabulary.pop()
+        settings = read_text_settings(json.loads((model_dir / SETTINGS_FILE).read_text(encoding="utf-8")))
+        return cls(vocabulary, settings)
+
+    def terms(self, text: str) -> list[str]:
+        """The document's tokens, as the preparation's counting pass sees them."""
+        return tokens(clean_message(text) if self.strip_headers else text)
+
+    def vectors(self, texts: Iterable[str]) -> scipy.sparse.csr_matrix:
+        """Word counts per document (float32 CSR, columns sorted), one row per text, in order."""
+        per_document = [self.terms(text) for text in texts]
+        lengths = np.fromiter(map(len, per_document), dtype=np.int64, count=len(per_document))
+        lookup = self._column.get
+        columns = np.fromiter((lookup(token, -1) for document in per_document for token in document),
+                              dtype=np.int64, count=int(lengths.sum()))
+        # bag_of_words maps term ids through `columns`: here every token is its own term id.
+        return bag_of_words(np.arange(len(columns)), lengths, columns, len(self.vocabulary))
