@@ -38,6 +38,8 @@ from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 RECORDIO = "application/x-recordio-protobuf"
+# The serving artifact's entry script and code folder (training/preparation/serving_artifact.py).
+TEXT_SERVING_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "ntm_text_serving.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
 
 def plotting_entrypoint(module: str, plots: str) -> list[str]:
@@ -321,12 +323,27 @@ class TopicPipeline(Construct):
         }, result_selector={"arn.$": "$.ModelArn"}, result_path="$.model",
             comment="Register the trained artifacts as a model (used by the endpoint and the transform)"))
 
+    def _create_text_model(self) -> sfn.CustomState:
+        """The endpoint's model: a serial inference pipeline whose first container turns raw text into
+        the dataset's own vectors (training/serving, from the dataset's serving artifact) for NTM."""
+        return self._catch(task(self, "Create text model", SageMakerCall("CreateModel"), {
+            "ModelName.$": "$.run.model.text_model_name",
+            "ExecutionRoleArn": self._role_arn,
+            "Containers": [
+                {"Image": self._images.sklearn_image, "ModelDataUrl.$": "$.run.dataset.serving_uri",
+                 "Environment": TEXT_SERVING_ENVIRONMENT},
+                {"Image": self._images.ntm_image, "ModelDataUrl.$": "$.training.model_artifacts"},
+            ],
+            "InferenceExecutionConfig": {"Mode": "Serial"},
+        }, result_selector={"arn.$": "$.ModelArn"}, result_path="$.text_model",
+            comment="Raw text in, NTM's topic weights out: the dataset's preprocessing, then the trained model"))
+
     def _deploy(self, endpoint_status: lambda_.IFunction, next_state: sfn.IChainable) -> sfn.IChainable:
         endpoint_config = self._catch(task(self, "Create endpoint config", SageMakerCall("CreateEndpointConfig"), {
             "EndpointConfigName.$": "$.run.deploy.endpoint_config_name",
             "ProductionVariants": [{
                 "VariantName": "AllTraffic",
-                "ModelName.$": "$.run.model.name",
+                "ModelName.$": "$.run.model.text_model_name",
                 "InstanceType.$": "$.run.deploy.instance_type",
                 "InitialInstanceCount.$": "$.run.deploy.instance_count",
             }],
@@ -371,7 +388,7 @@ class TopicPipeline(Construct):
         create.next(start_wait)
         update.next(start_wait)
         start_wait.next(wait)
-        return endpoint_config.next(find).next(
+        return self._create_text_model().next(endpoint_config).next(find).next(
             sfn.Choice(self, "Endpoint exists?")
             .when(sfn.Condition.boolean_equals("$.endpoint.value.exists", True), update)
             .otherwise(create)

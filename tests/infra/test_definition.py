@@ -73,7 +73,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     model = botocore.session.get_session().get_service_model("sagemaker")
     tasks = sagemaker_tasks(definition)
     assert {name for name in tasks} == {
-        "Prepare corpus", "Train topic model", "Create model", "Create endpoint config",
+        "Prepare corpus", "Train topic model", "Create model", "Create text model", "Create endpoint config",
         "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
     }
     for name, state in tasks.items():

@@ -15,7 +15,7 @@ from tests.pipeline.conftest import SAMPLE_CORPUS
 from tests.pipeline.local_deployment import LocalStack
 
 ENDPOINT = "ntm-topics"
-ENDPOINT_STATES = {"Create endpoint config", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
+ENDPOINT_STATES = {"Create text model", "Create endpoint config", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
 
 
 def upload_corpus(stack: LocalStack) -> str:
@@ -55,6 +55,30 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     assert stack.keys(dataset_prefix + "train/")
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
+    assert_endpoint_answers_raw_text(stack, result)
+
+
+def assert_endpoint_answers_raw_text(stack: LocalStack, result) -> None:
+    """The endpoint is the serial pipeline: raw text in, NTM's JSON out, for the same documents the
+    batch transform scored, with the same weights (the same vectors reached the same model)."""
+    sagemaker = stack.harness.client("sagemaker")
+    config = sagemaker.describe_endpoint_config(
+        EndpointConfigName=sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    images = [container["Image"].rsplit("/", 1)[1] for container in model["Containers"]]
+    assert images == ["sagemaker-scikit-learn:1.2-1-cpu-py3", "ntm:1"]
+    assert model["Containers"][0]["ModelDataUrl"] == result.output["outputs"]["dataset"] + "serving/model.tar.gz"
+    texts = {json.loads(line)["id"]: json.loads(line)["text"] for line in SAMPLE_CORPUS.read_text().splitlines()}
+    ids = [json.loads(line)["id"] for line in stack.object(result.output["outputs"]["dataset"] + "documents.jsonl").decode().splitlines()]
+    transform_key = [k for k in stack.keys(result.output["outputs"]["transform"].split("/", 3)[3]) if k.endswith(".out")][0]
+    transformed = [json.loads(line)["topic_weights"] for line in stack.object(f"s3://{stack.data_bucket}/{transform_key}").decode().splitlines()]
+    runtime = stack.endpoint_user(ENDPOINT).client("sagemaker-runtime")
+    answer = runtime.invoke_endpoint(EndpointName=ENDPOINT, ContentType="application/json", Accept="application/json",
+                                     Body=json.dumps({"instances": [{"text": texts[i]} for i in ids[:5]]}))
+    assert answer["ContentType"] == "application/json"
+    assert [p["topic_weights"] for p in json.loads(answer["Body"].read())["predictions"]] == transformed[:5]
+    invocations = [r for r in stack.harness.requests if r.operation == "InvokeEndpoint"]
+    assert invocations[-1].caller == "user" and invocations[-1].ok
 
 
 def test_b_an_existing_endpoint_is_updated_not_recreated(stack):
@@ -136,7 +160,8 @@ def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack):
     assert result.status == "SUCCEEDED", result.report()
     operations = sagemaker_operations(result)
     assert operations.count("CreateTrainingJob") == 3
-    assert operations.count("CreateModel") == 1 and operations.count("CreateEndpoint") == 1
+    # One NTM model (batch transform) and one text model (the endpoint's serial pipeline).
+    assert operations.count("CreateModel") == 2 and operations.count("CreateEndpoint") == 1
     assert operations.count("CreateTransformJob") == 1
     comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
     assert sorted(c["num_topics"] for c in comparison["candidates"]) == [3, 4, 6]

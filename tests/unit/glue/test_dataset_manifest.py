@@ -11,7 +11,7 @@ def manifest(**changes):
     return base | changes
 
 
-RUN = {"training": {"instance_count": 2, "candidates": [
+RUN = {"deploy": {"enabled": False}, "training": {"instance_count": 2, "candidates": [
     {"num_topics": 10, "job_name": "ntm-train-k10", "hyperparameters": {"num_topics": "10", "epochs": "100"}},
     {"num_topics": 30, "job_name": "ntm-train-k30", "hyperparameters": {"num_topics": "30", "epochs": "100"}},
 ]}}
@@ -37,3 +37,11 @@ def test_feature_dim_comes_from_the_vocabulary_for_every_candidate():
 def test_a_dataset_that_cannot_train_is_refused(changes, message):
     with pytest.raises(DatasetError, match=message.replace("(", r"\(").replace(")", r"\)")):
         training_inputs(manifest(**changes), RUN)
+
+
+def test_a_deployed_run_needs_the_datasets_serving_artifact():
+    deployed = {**RUN, "deploy": {"enabled": True}}
+    with pytest.raises(DatasetError, match=r"no serving artifact \(serving/model.tar.gz\)"):
+        training_inputs(manifest(), deployed)
+    served = manifest(files={**manifest()["files"], "serving": "serving/model.tar.gz"})
+    assert training_inputs(served, deployed)["vocabulary_size"] == 500
