@@ -81,19 +81,7 @@ class LocalStack:
         return f"s3://{self.data_bucket}/{prefix}"
 
     def endpoint_user(self, endpoint_name: str) -> Any:
-        """A boto3 session whose clients act as a user allowed to call (and describe) one endpoint
-        and read the run outputs: what README tells a user's role to allow."""
-        role_arn = f"arn:aws:iam::{self.deployment.account}:role/endpoint-user"
-        endpoint_arn = f"arn:aws:sagemaker:{self.deployment.region}:{self.deployment.account}:endpoint/{endpoint_name}"
-        identities = self.harness.identities
-        if not identities.role_exists(role_arn):
-            self.harness.create_role(role_arn, trusted_service="ec2.amazonaws.com", policies={"use-endpoint": {
-                "Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": ["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"],
-                     "Resource": endpoint_arn},
-                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{self.data_bucket}/*"}]}})
-        principal = identities.assume(role_arn, "user")
-        return _PrincipalSession(identities, principal)
+        return endpoint_user(self.harness, endpoint_name, self.data_bucket)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         """Put an object as a user would, and return the S3 EventBridge event AWS would emit for it."""
@@ -145,6 +133,20 @@ class LocalStack:
 
     def keys(self, prefix: str) -> list[str]:
         return list_keys(self.harness.client("s3"), S3Location(self.data_bucket, prefix))
+
+
+def endpoint_user(harness: Harness, endpoint_name: str, bucket: str) -> Any:
+    """A stand-in for a boto3 Session whose clients act as a user allowed to call (and describe)
+    one endpoint and read one bucket: what README tells a user's role to allow."""
+    role_arn = f"arn:aws:iam::{harness.account}:role/endpoint-user"
+    endpoint_arn = f"arn:aws:sagemaker:{harness.region}:{harness.account}:endpoint/{endpoint_name}"
+    if not harness.identities.role_exists(role_arn):
+        harness.create_role(role_arn, trusted_service="ec2.amazonaws.com", policies={"use-endpoint": {
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"],
+                 "Resource": endpoint_arn},
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}})
+    return _PrincipalSession(harness.identities, harness.identities.assume(role_arn, "user"))
 
 
 @dataclass(frozen=True)
@@ -419,3 +421,50 @@ def deploy(harness: Harness, synthesized: Synthesized, definition: dict[str, Any
     harness.endpoints.serve = LocalEndpointContainers()
     return LocalStack(harness, synthesized, deployment, arn, deployment.ref(data_logical), queue_url)
 
+
+
+def serve_dataset(harness: Harness, dataset: Path, bucket: str, endpoint_name: str, num_topics: int = 4) -> str:
+    """An InService endpoint serving a locally prepared dataset's text model, without running the
+    pipeline (for client tests and benchmarks): the dataset's serving artifact and an NTM-format
+    model fitted to its corpus, in `bucket`. Returns the S3 URI of a topics.json for that model."""
+    from sklearn.decomposition import NMF
+
+    from stacks.image_registries import REGISTRY_ACCOUNTS
+
+    s3, sagemaker = harness.client("s3"), harness.client("sagemaker")
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=bucket)
+    corpus = recordio_corpus(dataset)
+    nmf = NMF(n_components=num_topics, init="nndsvda", max_iter=200, random_state=0).fit(corpus)
+    decoder = np.log(nmf.components_.T + 1e-3).astype(np.float32)
+    with tempfile.TemporaryDirectory() as scratch:
+        model_path = Path(scratch) / "model.tar.gz"
+        model_params.write_model_tarball(model_path, decoder)
+        s3.put_object(Bucket=bucket, Key="serving-test/model.tar.gz", Body=model_path.read_bytes())
+    s3.put_object(Bucket=bucket, Key="serving-test/serving.tar.gz", Body=(dataset / "serving" / "model.tar.gz").read_bytes())
+    vocabulary = (dataset / "auxiliary" / "vocab.txt").read_text(encoding="utf-8").split()
+    topics = {"topics": [{"topic": k, "words": [{"word": vocabulary[i], "weight": float(nmf.components_[k, i])}
+                                               for i in np.argsort(-nmf.components_[k])[:10]]} for k in range(num_topics)]}
+    s3.put_object(Bucket=bucket, Key="serving-test/topics.json", Body=json.dumps(topics).encode())
+    role_arn = f"arn:aws:iam::{harness.account}:role/serving-test-sagemaker"
+    if not harness.identities.role_exists(role_arn):
+        harness.create_role(role_arn, trusted_service="sagemaker.amazonaws.com", policies={"read-models": {
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}})
+    ntm_account, sklearn_account = REGISTRY_ACCOUNTS[harness.region]
+    registry = "dkr.ecr.{}.amazonaws.com".format(harness.region)
+    sagemaker.create_model(ModelName=f"{endpoint_name}-model", ExecutionRoleArn=role_arn, Containers=[
+        {"Image": f"{sklearn_account}.{registry}/{SKLEARN_REPOSITORY}", "ModelDataUrl": f"s3://{bucket}/serving-test/serving.tar.gz",
+         "Environment": {"SAGEMAKER_PROGRAM": serving_artifact.PROGRAM, "SAGEMAKER_SUBMIT_DIRECTORY": serving_artifact.SUBMIT_DIRECTORY}},
+        {"Image": f"{ntm_account}.{registry}/{NTM_REPOSITORY}", "ModelDataUrl": f"s3://{bucket}/serving-test/model.tar.gz"}],
+        InferenceExecutionConfig={"Mode": "Serial"})
+    sagemaker.create_endpoint_config(EndpointConfigName=f"{endpoint_name}-config", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": f"{endpoint_name}-model", "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1}])
+    sagemaker.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=f"{endpoint_name}-config")
+    harness.endpoints.serve = harness.endpoints.serve or LocalEndpointContainers()
+    return f"s3://{bucket}/serving-test/topics.json"
+
+
+def recordio_corpus(dataset: Path) -> sparse.csr_matrix:
+    return sparse.vstack([recordio.read_sparse(path) for path in sorted((dataset / "transform").glob("part-*.pbr"))]).tocsr()
