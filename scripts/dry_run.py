@@ -72,7 +72,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         print("synthesizing the app (cdk.json context, cdk-nag on) ...", flush=True)
         synthesized = synthesize(Path(scratch) / "cdk.out")
-        with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=300, on_progress=Printer()) as harness:
+        with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=900, on_progress=Printer()) as harness:
             stack = deploy(harness, synthesized)
             name = args.corpus.name
             settings_key = f"incoming/{name.split('.', 1)[0]}.run.json"

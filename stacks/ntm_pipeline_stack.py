@@ -119,7 +119,19 @@ class NtmPipelineStack(Stack):
                                  [RUNS_PREFIX], actions=("s3:Abort*",))
         nag.accept_prefix_grants(read_choice.role.node.find_child("DefaultPolicy"), "ReadChoiceRole", storage.data,
                                  [RUNS_PREFIX])
+        smoke_test = glue.add("SmokeTestEndpoint", handler="smoke_test_endpoint.handler",
+                              description="Asks the new endpoint about a few corpus documents; compares with the batch transform",
+                              environment={}, timeout=Duration.seconds(120))
+        smoke_test.add_to_role_policy(iam.PolicyStatement(
+            actions=["sagemaker:InvokeEndpoint"],
+            resources=[self.format_arn(service="sagemaker", resource="endpoint", resource_name=config.endpoint_name)],
+        ))
+        storage.data.grant_read(smoke_test, f"{DATASETS_PREFIX}*")
+        storage.data.grant_read(smoke_test, f"{RUNS_PREFIX}*")
+        nag.accept_prefix_grants(smoke_test.role.node.find_child("DefaultPolicy"), "SmokeTestEndpointRole", storage.data,
+                                 [DATASETS_PREFIX, RUNS_PREFIX])
         return PipelineFunctions(resolve_run=resolve, load_dataset=load_dataset, endpoint_status=endpoint_status,
-                                 training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice)
+                                 training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice,
+                                 smoke_test=smoke_test)
 
 

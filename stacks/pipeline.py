@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -66,10 +66,11 @@ class PipelineFunctions:
     training_metrics: lambda_.IFunction
     collect_candidates: lambda_.IFunction
     read_choice: lambda_.IFunction
+    smoke_test: lambda_.IFunction
 
     def all(self) -> list[lambda_.IFunction]:
         return [self.resolve_run, self.load_dataset, self.endpoint_status, self.training_metrics,
-                self.collect_candidates, self.read_choice]
+                self.collect_candidates, self.read_choice, self.smoke_test]
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,12 @@ class TopicPipeline(Construct):
             .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
                   self._deploy(functions.endpoint_status, transform))
             .otherwise(transform))
-        transform.next(self._report()).next(self._summary())
+        report = self._report()
+        transform.next(sfn.Choice(self, "Endpoint deployed?")
+                       .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
+                             self._smoke_test(functions.smoke_test, report))
+                       .otherwise(report))
+        report.next(self._summary())
         return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
@@ -358,8 +364,8 @@ class TopicPipeline(Construct):
                                   result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
                                   comment="Later runs: switch the endpoint to the new config (no downtime)"))
         check_payload = {"endpoint_name.$": "$.run.deploy.endpoint_name"}
-        find = self._lambda("Find endpoint", endpoint_status, check_payload, "$.endpoint",
-                            "Does the endpoint exist already?")
+        find = self._lambda("Find endpoint", endpoint_status, check_payload, "$.endpoint_before",
+                            "Does the endpoint exist already, and on which config (restored if the smoke test fails)?")
         start_wait = sfn.Pass(self, "Start endpoint wait", parameters={"polls": 0}, result_path="$.endpoint_wait")
         wait = sfn.Wait(self, "Wait for endpoint", time=sfn.WaitTime.seconds_path("$.run.deploy.poll_seconds"))
         poll = self._lambda("Check endpoint", endpoint_status, check_payload, "$.endpoint",
@@ -390,8 +396,39 @@ class TopicPipeline(Construct):
         start_wait.next(wait)
         return self._create_text_model().next(endpoint_config).next(find).next(
             sfn.Choice(self, "Endpoint exists?")
-            .when(sfn.Condition.boolean_equals("$.endpoint.value.exists", True), update)
+            .when(sfn.Condition.boolean_equals("$.endpoint_before.value.exists", True), update)
             .otherwise(create)
+        )
+
+    def _smoke_test(self, smoke_test: lambda_.IFunction, next_state: sfn.IChainable) -> sfn.IChainable:
+        """Raw text of a few of the run's documents to the new endpoint, against the transform's answers;
+        on a mismatch, put the endpoint back as it was (or delete it) and fail with both answers."""
+        check = self._lambda("Smoke test endpoint", smoke_test, {"run.$": "$.run", "transform.$": "$.transform"},
+                             "$.smoke_test", "The endpoint's topics for a few corpus documents, compared with the batch transform's")
+        failed = sfn.Pass(self, "Smoke test failed",
+                          parameters={"Error": "SmokeTestFailed", "Cause.$": "$.smoke_test.value.cause"},
+                          result_path="$.failure").next(self._failed)
+        endpoint = {"EndpointName.$": "$.run.deploy.endpoint_name"}
+        restore = self._catch(task(self, "Restore endpoint config", SageMakerCall("UpdateEndpoint"),
+                                   {**endpoint, "EndpointConfigName.$": "$.endpoint_before.value.config_name"},
+                                   result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_rollback",
+                                   comment="The endpoint existed: back to the config it served before this run"))
+        # DeleteEndpoint has no optimized integration: the AWS SDK integration calls the API as it is.
+        delete = sfn.CustomState(self, "Delete new endpoint", state_json={
+            "Type": "Task", "Comment": "This run created the endpoint: remove it",
+            "Resource": f"arn:{Aws.PARTITION}:states:::aws-sdk:sagemaker:deleteEndpoint",
+            "Parameters": endpoint,
+            "ResultPath": "$.endpoint_rollback"})
+        delete.add_retry(errors=["SageMaker.SageMakerException"], interval=Duration.seconds(10), max_attempts=3, backoff_rate=2.0)
+        self._catch(delete)
+        restore.next(failed)
+        delete.next(failed)
+        return check.next(
+            sfn.Choice(self, "Smoke test passed?")
+            .when(sfn.Condition.boolean_equals("$.smoke_test.value.passed", True), next_state)
+            .otherwise(sfn.Choice(self, "Endpoint existed before?")
+                       .when(sfn.Condition.boolean_equals("$.endpoint_before.value.exists", True), restore)
+                       .otherwise(delete))
         )
 
     def _transform(self) -> sfn.CustomState:

@@ -35,7 +35,7 @@ def test_load_dataset_reads_the_manifest(resolve_env, context):
     s3.create_bucket(Bucket="data-bucket")
     s3.put_object(Bucket="data-bucket", Key="datasets/news/manifest.json", Body=json.dumps({
         "format_version": 1, "vocabulary_size": 2000, "documents": {"train": 10, "validation": 2, "test": 2},
-        "files": {"train": ["train/part-00000.pbr", "train/part-00001.pbr"]}}))
+        "files": {"train": ["train/part-00000.pbr", "train/part-00001.pbr"], "serving": "serving/model.tar.gz"}}))
     inputs = load_dataset.handler({"run": _run(resolve_env, context)}, context)
     assert inputs["candidates"][0]["hyperparameters"]["feature_dim"] == "2000"
     assert inputs["vocabulary_size"] == 2000
@@ -51,7 +51,7 @@ def test_load_dataset_without_a_manifest_says_the_dataset_is_incomplete(resolve_
 @mock_aws
 def test_endpoint_status_absent_then_present(context):
     assert endpoint_status.handler({"endpoint_name": "ntm-topics"}, context) == {
-        "exists": False, "status": "Absent", "failure_reason": ""}
+        "exists": False, "status": "Absent", "failure_reason": "", "config_name": ""}
     sagemaker = boto3.client("sagemaker")
     sagemaker.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
                            PrimaryContainer={"Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/ntm:1"})
@@ -60,3 +60,4 @@ def test_endpoint_status_absent_then_present(context):
     sagemaker.create_endpoint(EndpointName="ntm-topics", EndpointConfigName="c")
     status = endpoint_status.handler({"endpoint_name": "ntm-topics"}, context)
     assert status["exists"] is True and status["status"] in ("Creating", "InService")
+    assert status["config_name"] == "c"

@@ -43,6 +43,8 @@ def sample_state() -> dict[str, Any]:
         "training": {"job_name": candidate["job_name"], "num_topics": 30,
                      "model_artifacts": f"{run['training']['output_uri']}{candidate['job_name']}/output/model.tar.gz"},
         "transform": {"job_name": run["transform"]["job_name"], "output_uri": run["transform"]["output_uri"]},
+        "endpoint_before": {"value": {"exists": True, "status": "InService", "failure_reason": "",
+                                      "config_name": "ntm-epc-an-earlier-run"}},
     }
 
 
@@ -74,7 +76,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     tasks = sagemaker_tasks(definition)
     assert {name for name in tasks} == {
         "Prepare corpus", "Train topic model", "Create model", "Create text model", "Create endpoint config",
-        "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
+        "Create endpoint", "Restore endpoint config", "Delete new endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")

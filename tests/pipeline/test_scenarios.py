@@ -35,8 +35,9 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     stack.finish(result)
     assert result.status == "SUCCEEDED", result.report()
     visited = [state.name for state in result.states]
-    for state in ("Prepare corpus", "Load dataset", "Train topic model", "Create model", "Create endpoint",
-                  "Check endpoint", "Batch transform", "Report topics", "Run succeeded"):
+    for state in ("Prepare corpus", "Load dataset", "Train topic model", "Create model", "Create text model",
+                  "Create endpoint", "Check endpoint", "Batch transform", "Smoke test endpoint", "Report topics",
+                  "Run succeeded"):
         assert state in visited, state
     assert "Update endpoint" not in visited
     outputs = result.output["outputs"]
@@ -145,6 +146,44 @@ def test_g_without_endpoint_deployment_the_deploy_states_are_skipped(stack):
     assert not ENDPOINT_STATES & {state.name for state in result.states}
     assert not {"CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
     assert "Batch transform" in [state.name for state in result.states]
+
+
+def rotate_ntm_answers(stack: LocalStack) -> None:
+    """Break the endpoint on purpose: its NTM container answers every document with the weights
+    shifted by one topic, so no dominant topic matches the batch transform's."""
+    serve = stack.harness.endpoints.serve
+
+    def rotated(request):
+        body, content_type = serve(request)
+        if not request.container["Image"].endswith("/ntm:1"):
+            return body, content_type
+        predictions = json.loads(body)["predictions"]
+        shifted = [{"topic_weights": p["topic_weights"][-1:] + p["topic_weights"][:-1]} for p in predictions]
+        return json.dumps({"predictions": shifted}).encode(), content_type
+    stack.harness.endpoints.serve = rotated
+
+
+def test_h_a_failed_smoke_test_removes_a_new_endpoint_and_restores_an_updated_one(stack):
+    dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
+    healthy = stack.harness.endpoints.serve
+    rotate_ntm_answers(stack)
+    first = stack.run({"dataset": dataset, "num_topics": 4}, "broken-new-endpoint")
+    assert (first.status, first.error) == ("FAILED", "SmokeTestFailed"), first.report()
+    assert first.cause.startswith("0 of 5 documents have the same dominant topic") and '"endpoint_weights"' in first.cause
+    assert "DeleteEndpoint" in sagemaker_operations(first) and "Report topics" not in [s.name for s in first.states]
+    assert ENDPOINT not in stack.harness.endpoints.backend().endpoints
+
+    stack.harness.endpoints.serve = healthy
+    second = stack.run({"dataset": dataset, "num_topics": 4}, "healthy")
+    assert second.status == "SUCCEEDED", second.report()
+    served_config = second.output["endpoint"]["endpoint_config_name"]
+
+    rotate_ntm_answers(stack)
+    third = stack.run({"dataset": dataset, "num_topics": 4}, "broken-update")
+    assert (third.status, third.error) == ("FAILED", "SmokeTestFailed"), third.report()
+    assert sagemaker_operations(third).count("UpdateEndpoint") == 2  # the update, then the restore
+    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == served_config
 
 
 def put_corpus(stack: LocalStack) -> None:

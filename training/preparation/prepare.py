@@ -29,10 +29,10 @@ from training.common.cli_options import (
 )
 from training.common.errors import JobInputError
 from training.formats import dataset as layout
-from training.preparation.corpus_readers import describe_inputs, discover
+from training.preparation.corpus_readers import Fields, describe_inputs, discover
 from training.preparation.counting import count_corpus
 from training.preparation.errors import PrepareError
-from training.preparation.serving_artifact import text_settings, write_serving_artifact
+from training.preparation.serving_artifact import text_settings, write_serving_artifact, write_smoke_test
 from training.preparation.stop_words import ENGLISH_STOP_WORDS
 from training.preparation.token_spool import (
     SpoolReader,
@@ -151,6 +151,8 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> di
         files.update(_write_in_order(output, reader, kept, splits, columns, len(vocabulary)))
         _write_documents(output, reader, kept, splits)
         serving = write_serving_artifact(output, output / layout.VOCABULARY, text_settings(arguments))
+        fields = Fields(arguments.text_field, arguments.id_field, arguments.label_field)
+        smoke_test = write_smoke_test(output, input_files, fields, kept.tolist())
     finally:
         reader.close()
     counts = np.bincount(splits, minlength=3)
@@ -163,7 +165,8 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> di
             **{name: int(count) for name, count in zip(layout.SPLITS, counts)},
             "dropped": dropped,
         },
-        "files": {**files, layout.AUXILIARY: [layout.VOCABULARY], "documents": layout.DOCUMENTS, layout.SERVING: serving},
+        "files": {**files, layout.AUXILIARY: [layout.VOCABULARY], "documents": layout.DOCUMENTS, layout.SERVING: serving,
+                  "smoke_test": smoke_test},
         "labels": bool(reader.labelled[kept].any()),
         "options": dict(vars(arguments)),
         "inputs": inputs,

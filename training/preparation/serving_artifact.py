@@ -23,8 +23,13 @@ import zipfile
 from pathlib import Path
 
 import training
+from training.preparation.corpus_readers import Fields, InputFile, read_batches
 
 ARTIFACT = "serving/model.tar.gz"
+# A few kept documents' raw text and transform row: after a deploy, the run asks the endpoint about
+# them and compares its answers with the batch transform's.
+SMOKE_TEST = "serving/smoke-test.jsonl"
+SMOKE_TEST_DOCUMENTS = 5
 VOCABULARY_FILE = "vocab.txt"
 SETTINGS_FILE = "settings.json"
 CODE_FOLDER = "code"
@@ -85,3 +90,22 @@ def write_serving_artifact(output: Path, vocabulary_file: Path, settings: dict) 
         for name, data in sources.items():
             _add(archive, f"{CODE_FOLDER}/{name}", data)
     return ARTIFACT
+
+
+def write_smoke_test(output: Path, files: list[InputFile], fields: Fields, kept: list[int]) -> str:
+    """serving/smoke-test.jsonl: `{"row", "id", "text"}` for the first kept documents (`kept`: their
+    read positions, ascending; row = their line in documents.jsonl and the transform output)."""
+    wanted = {position: row for row, position in enumerate(kept[:SMOKE_TEST_DOCUMENTS])}
+    found, position = {}, 0
+    for batch in read_batches(files, fields):
+        documents, _ = batch.documents(fields)
+        for document in documents:
+            if position in wanted:
+                found[wanted[position]] = {"row": wanted[position], "id": document.id, "text": document.text}
+            position += 1
+        if len(found) == len(wanted):
+            break
+    target = output / SMOKE_TEST
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(json.dumps(found[row], ensure_ascii=False) + "\n" for row in sorted(found)), encoding="utf-8")
+    return SMOKE_TEST

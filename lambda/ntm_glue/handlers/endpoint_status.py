@@ -12,18 +12,20 @@ logger = Logger()
 
 
 def describe(sagemaker: Any, name: str) -> dict[str, Any]:
-    """{"exists", "status", "failure_reason"}; SageMaker answers a missing endpoint with a ValidationException."""
+    """{"exists", "status", "failure_reason", "config_name"}; SageMaker answers a missing endpoint with a
+    ValidationException. The config name is what a failed smoke test restores."""
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as error:
         message = error.response["Error"].get("Message", "")
         if error.response["Error"]["Code"] == "ValidationException" and "Could not find endpoint" in message:
-            return {"exists": False, "status": "Absent", "failure_reason": ""}
+            return {"exists": False, "status": "Absent", "failure_reason": "", "config_name": ""}
         raise
     return {
         "exists": True,
         "status": endpoint["EndpointStatus"],
         "failure_reason": endpoint.get("FailureReason", ""),
+        "config_name": endpoint.get("EndpointConfigName", ""),
     }
 
 

@@ -102,3 +102,14 @@ def test_the_strip_headers_setting_travels_with_the_artifact(prepared):
     manifest = json.loads((dataset / "manifest.json").read_text())
     assert model.strip_headers == manifest["options"]["strip_headers"]
     assert model.vocabulary == layout.load_vocabulary(dataset)
+
+
+def test_the_smoke_test_documents_are_the_first_kept_documents_with_their_raw_text(prepared):
+    dataset, texts, model = prepared
+    smoke = [json.loads(line) for line in (dataset / "serving" / "smoke-test.jsonl").read_text(encoding="utf-8").splitlines()]
+    ids = [document["id"] for document in layout.load_documents(dataset)]
+    assert [s["row"] for s in smoke] == [0, 1, 2, 3, 4]
+    assert [s["id"] for s in smoke] == ids[:5]
+    assert all(s["text"] == texts[s["id"]] for s in smoke)
+    rows = _handled(model, json.dumps({"instances": [{"text": s["text"]} for s in smoke]}), JSON)
+    assert (rows != layout.load_corpus_matrix(dataset)[:5]).nnz == 0
