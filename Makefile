@@ -61,6 +61,7 @@ destroy: install
 
 bench: install
 	$(PY) bench/prepare.py --label-field group --repetitions 5
+	$(PY) bench/serving.py --repetitions 3
 
 clean:
 	rm -rf cdk.out .pytest_cache

@@ -370,10 +370,16 @@ class LocalEndpointContainers:
     def _ntm(self, request: ContainerRequest) -> tuple[bytes, str]:
         if request.content_type not in NTM_REQUEST_TYPES:
             raise ContainerError(415, f"NTM does not accept content type {request.content_type!r}")
-        if request.content_type != RECORDIO:
-            raise ContainerError(415, f"the NTM stand-in reads {RECORDIO} only, not {request.content_type}")
         decoder = self._model(request, lambda tarball: model_params.load_decoder(io.BytesIO(tarball)))
-        weights = topic_weights(decoder, recordio.read_sparse(io.BytesIO(request.body)))
+        if request.content_type == RECORDIO:
+            rows = recordio.read_sparse(io.BytesIO(request.body))
+        elif request.content_type == "text/csv":  # dense rows as wide as the vocabulary (the tutorial's way)
+            rows = sparse.csr_matrix(np.loadtxt(io.StringIO(request.body.decode()), delimiter=",", ndmin=2, dtype=np.float32))
+        else:
+            raise ContainerError(415, f"the NTM stand-in reads {RECORDIO} or text/csv, not {request.content_type}")
+        if rows.shape[1] != decoder.shape[0]:
+            raise ContainerError(400, f"{rows.shape[1]} features per row, the model has {decoder.shape[0]}")
+        weights = topic_weights(decoder, rows)
         accept = request.accept if request.accept not in (None, "*/*") else "application/json"
         if accept == "application/json":
             return json.dumps({"predictions": [{"topic_weights": row} for row in weights]}).encode(), accept
