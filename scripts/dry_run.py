@@ -117,7 +117,7 @@ def ask_endpoint(stack, output: dict) -> None:
             "--dominant", "2", "--words", "6", "--output", str(answers)]
     for sentence in NEW_SENTENCES:
         argv += ["--text", sentence]
-    print(f"\nasking the endpoint about two new sentences: python -m ntm_client {' '.join(argv[:2])} --text ...")
+    print(f"\nasking the endpoint about two new sentences: python -m ntm_client {' '.join(argv[:3])} --text ...")
     topics_command.run(client_cli.parser().parse_args(argv), session=endpoint_user(stack.harness, endpoint, stack.data_bucket))
     for sentence, line in zip(NEW_SENTENCES, answers.read_text().splitlines()):
         answer = json.loads(line)

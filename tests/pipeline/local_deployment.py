@@ -138,7 +138,7 @@ class LocalStack:
 def endpoint_user(harness: Harness, endpoint_name: str, bucket: str) -> Any:
     """A stand-in for a boto3 Session whose clients act as a user allowed to call (and describe)
     one endpoint and read one bucket: what README tells a user's role to allow."""
-    role_arn = f"arn:aws:iam::{harness.account}:role/endpoint-user"
+    role_arn = f"arn:aws:iam::{harness.account}:role/user-of-{endpoint_name}"
     endpoint_arn = f"arn:aws:sagemaker:{harness.region}:{harness.account}:endpoint/{endpoint_name}"
     if not harness.identities.role_exists(role_arn):
         harness.create_role(role_arn, trusted_service="ec2.amazonaws.com", policies={"use-endpoint": {
