@@ -38,8 +38,11 @@ from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 RECORDIO = "application/x-recordio-protobuf"
-# The serving artifact's entry script and code folder (training/preparation/serving_artifact.py).
-TEXT_SERVING_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "ntm_text_serving.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+# The serving artifact's entry script and code folder (training/preparation/serving_artifact.py). With the
+# folder on PYTHONPATH the container imports the script as it is (sklearn serving.import_module) and never
+# runs `pip install` on it, which an endpoint without internet access could not finish.
+TEXT_SERVING_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "ntm_text_serving.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+                            "PYTHONPATH": "/opt/ml/model/code"}
 
 
 def plotting_entrypoint(module: str, plots: str) -> list[str]:

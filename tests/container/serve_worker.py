@@ -3,7 +3,7 @@ artifact's own entry script into sagemaker-containers' Transformer and Worker, a
 container's `serving.main` does, and answer the requests given as JSON on stdin through the Flask
 test client (`POST /invocations`). Prints one JSON answer per request.
 
-    python serve_worker.py MODEL_DIR < requests.json
+    PYTHONPATH=MODEL_DIR/code python serve_worker.py MODEL_DIR < requests.json
 """
 
 import base64
@@ -22,9 +22,8 @@ os.environ["SAGEMAKER_SUBMIT_DIRECTORY"] = os.path.join(model_dir, "code")
 from sagemaker_containers.beta.framework import env, transformer, worker  # noqa: E402
 
 serving_env = env.ServingEnv()
-# sklearn's serving.import_module: a module already importable is used as it is (the image would
-# pip-install the submit directory first; the code is the same files).
-sys.path.insert(0, serving_env.module_dir)
+# sklearn's serving.import_module: the model's PYTHONPATH (the code folder, given by the test as the
+# container's environment) makes the script importable as it is, so the library never pip-installs it.
 user_module = importlib.import_module(serving_env.module_name)
 user_transformer = transformer.Transformer(model_fn=user_module.model_fn, input_fn=user_module.input_fn,
                                            predict_fn=user_module.predict_fn, output_fn=user_module.output_fn)

@@ -44,7 +44,7 @@ def served(tmp_path_factory):
     ]
     stdin = json.dumps([{**r, "body": base64.b64encode(r["body"]).decode()} for r in requests])
     completed = subprocess.run([str(python), str(HERE / "serve_worker.py"), str(model_dir)], input=stdin,
-                               capture_output=True, text=True, cwd=folder, env=sealed_environment({"PATH": "/usr/bin:/bin"}),
+                               capture_output=True, text=True, cwd=folder, env=sealed_environment({"PATH": "/usr/bin:/bin", "PYTHONPATH": str(model_dir / "code")}),
                                timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     environment, *answers = json.loads(completed.stdout.strip().splitlines()[-1])

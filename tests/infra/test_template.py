@@ -193,7 +193,8 @@ def test_the_endpoint_serves_a_serial_pipeline_of_the_datasets_preprocessing_the
     assert text_model["InferenceExecutionConfig"] == {"Mode": "Serial"}
     assert preprocessing["ModelDataUrl.$"] == "$.run.dataset.serving_uri"
     assert preprocessing["Environment"] == {"SAGEMAKER_PROGRAM": "ntm_text_serving.py",
-                                            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+                                            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+                                            "PYTHONPATH": "/opt/ml/model/code"}
     assert ntm["ModelDataUrl.$"] == "$.training.model_artifacts"
     assert "sagemaker-scikit-learn:1.2-1-cpu-py3" in json.dumps(preprocessing["Image"]) and "ntm:1" in json.dumps(ntm["Image"])
     assert states["Create endpoint config"]["Parameters"]["ProductionVariants"][0]["ModelName.$"] == "$.run.model.text_model_name"

@@ -317,8 +317,9 @@ def _check_packed_code(model_dir: Path, environment: dict[str, str]) -> None:
     """The artifact must carry the entry script the environment names and this checkout's code,
     which is what runs here in-process."""
     code = model_dir / serving_artifact.CODE_FOLDER
-    if environment.get("SAGEMAKER_SUBMIT_DIRECTORY") != serving_artifact.SUBMIT_DIRECTORY:
-        raise ContainerError(500, f"SAGEMAKER_SUBMIT_DIRECTORY is {environment.get('SAGEMAKER_SUBMIT_DIRECTORY')!r}")
+    for variable in ("SAGEMAKER_SUBMIT_DIRECTORY", "PYTHONPATH"):
+        if environment.get(variable) != serving_artifact.SUBMIT_DIRECTORY:
+            raise ContainerError(500, f"{variable} is {environment.get(variable)!r}, not {serving_artifact.SUBMIT_DIRECTORY}")
     program = code / environment.get("SAGEMAKER_PROGRAM", "")
     if not program.is_file() or program.read_bytes() != (REPO / "training/serving/container_entry.py").read_bytes():
         raise ContainerError(500, f"SAGEMAKER_PROGRAM {environment.get('SAGEMAKER_PROGRAM')!r} is not the serving entry script")
@@ -461,7 +462,8 @@ def serve_dataset(harness: Harness, dataset: Path, bucket: str, endpoint_name: s
     registry = "dkr.ecr.{}.amazonaws.com".format(harness.region)
     sagemaker.create_model(ModelName=f"{endpoint_name}-model", ExecutionRoleArn=role_arn, Containers=[
         {"Image": f"{sklearn_account}.{registry}/{SKLEARN_REPOSITORY}", "ModelDataUrl": f"s3://{bucket}/serving-test/serving.tar.gz",
-         "Environment": {"SAGEMAKER_PROGRAM": serving_artifact.PROGRAM, "SAGEMAKER_SUBMIT_DIRECTORY": serving_artifact.SUBMIT_DIRECTORY}},
+         "Environment": {"SAGEMAKER_PROGRAM": serving_artifact.PROGRAM, "SAGEMAKER_SUBMIT_DIRECTORY": serving_artifact.SUBMIT_DIRECTORY,
+                         "PYTHONPATH": serving_artifact.SUBMIT_DIRECTORY}},
         {"Image": f"{ntm_account}.{registry}/{NTM_REPOSITORY}", "ModelDataUrl": f"s3://{bucket}/serving-test/model.tar.gz"}],
         InferenceExecutionConfig={"Mode": "Serial"})
     sagemaker.create_endpoint_config(EndpointConfigName=f"{endpoint_name}-config", ProductionVariants=[{
