@@ -11,7 +11,8 @@ then the NTM stand-in, 20 topics). In each repetition, on the same documents:
   InvokeEndpoint a document to an NTM-only endpoint (ContentType text/csv);
 - ours: `python -m ntm_client topics` with the raw JSON Lines against the serial-pipeline endpoint.
 Printed: requests, bytes sent, wall time (medians), the ratios, and the preprocessing handler's
-throughput on one core (documents/s, median of the repetitions).
+throughput on one core (documents per CPU second of its single thread, and per wall-clock second
+with the machine's load average beside it; medians of the repetitions).
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ def main() -> int:
             started = time.perf_counter()
             requests, sent = client_way(session, corpus, folder / f"out-{repetition}.jsonl")
             results["ours"].append((requests, sent, time.perf_counter() - started))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             model.vectors(texts)
-            results["throughput"].append(len(texts) / (time.perf_counter() - started))
+            results["throughput"].append((len(texts) / (time.perf_counter() - started), len(texts) / (time.process_time() - cpu)))
     anchor = [statistics.median(values) for values in zip(*results["anchor"])]
     ours = [statistics.median(values) for values in zip(*results["ours"])]
     print(f"{len(texts):,} documents of {args.corpus.name}, {args.repetitions} repetitions, medians:")
@@ -119,7 +120,9 @@ def main() -> int:
     print(f"| tutorial (one dense CSV request a document) | {anchor[0]:,.0f} | {anchor[1]:,.0f} | {anchor[2]:.2f} s |")
     print(f"| ntm_client (raw text, batched) | {ours[0]:,.0f} | {ours[1]:,.0f} | {ours[2]:.2f} s |")
     print(f"| ratio (tutorial / client) | {anchor[0] / ours[0]:,.0f}x | {anchor[1] / ours[1]:,.1f}x | {anchor[2] / ours[2]:,.1f}x |")
-    print(f"preprocessing handler (text -> vectors, one core): {statistics.median(results['throughput']):,.0f} documents/s")
+    wall, cpu = (statistics.median(values) for values in zip(*results["throughput"]))
+    print(f"preprocessing handler (text -> vectors, one thread): {cpu:,.0f} documents per CPU second "
+          f"({wall:,.0f} per wall-clock second; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return 0
 
 

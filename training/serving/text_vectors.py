@@ -3,6 +3,7 @@ vocabulary columns, same counts. Everything here calls the preparation's own fun
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Iterable
@@ -41,8 +42,8 @@ class TextVectorizer:
         """Word counts per document (float32 CSR, columns sorted), one row per text, in order."""
         per_document = [self.terms(text) for text in texts]
         lengths = np.fromiter(map(len, per_document), dtype=np.int64, count=len(per_document))
-        lookup = self._column.get
-        columns = np.fromiter((lookup(token, -1) for document in per_document for token in document),
+        tokens_in_order = itertools.chain.from_iterable(per_document)
+        columns = np.fromiter(map(self._column.get, tokens_in_order, itertools.repeat(-1)),
                               dtype=np.int64, count=int(lengths.sum()))
         # bag_of_words maps term ids through `columns`: here every token is its own term id.
         return bag_of_words(np.arange(len(columns)), lengths, columns, len(self.vocabulary))
