@@ -16,6 +16,7 @@ the zip file the processing job imports it from).
 from __future__ import annotations
 
 import argparse
+import gzip
 import io
 import json
 import tarfile
@@ -83,7 +84,9 @@ def write_serving_artifact(output: Path, vocabulary_file: Path, settings: dict) 
     sources = training_sources()
     target = output / ARTIFACT
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(target, "w:gz") as archive:
+    # gzip without a time stamp or name: the same dataset gives the same bytes.
+    with open(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed, \
+            tarfile.open(fileobj=compressed, mode="w") as archive:
         _add(archive, VOCABULARY_FILE, vocabulary_file.read_bytes())
         _add(archive, SETTINGS_FILE, json.dumps(settings, indent=2).encode("utf-8"))
         _add(archive, f"{CODE_FOLDER}/{PROGRAM}", sources[_ENTRY])
