@@ -76,7 +76,7 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     tasks = sagemaker_tasks(definition)
     assert {name for name in tasks} == {
         "Prepare corpus", "Train topic model", "Create model", "Create text model", "Create endpoint config",
-        "Create endpoint", "Restore endpoint config", "Delete new endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
+        "Create endpoint", "Restore endpoint config", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")
@@ -84,6 +84,15 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
         request = apply_parameters(state["Parameters"], sample_state())
         report = ParamValidator().validate(request, shape)
         assert not report.has_errors(), f"{name}: {report.generate_report()}"
+
+
+def test_the_sdk_integrations_delete_endpoint_request_matches_the_api_model(definition):
+    """DeleteEndpoint has no optimized integration; the AWS SDK one sends the Parameters as the API request."""
+    state = all_states(definition)["Delete new endpoint"]
+    assert state["Resource"].endswith(":states:::aws-sdk:sagemaker:deleteEndpoint")
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("DeleteEndpoint").input_shape
+    report = ParamValidator().validate(apply_parameters(state["Parameters"], sample_state()), shape)
+    assert not report.has_errors(), report.generate_report()
 
 
 def test_the_validation_catches_a_number_hyperparameter(definition):
