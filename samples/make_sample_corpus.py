@@ -1,7 +1,9 @@
 """Write samples/sample-news.jsonl: a small, made-up corpus for `make dry-run` and the pipeline tests.
 
 Every sentence is generated here from word lists written for this project (no third-party text),
-so the file is free to ship. Four themes, each with its own words and some shared filler.
+so the file is free to ship. Four themes, each with its own words and some shared filler, plus the
+debris real posts carry and topics should not show: chatter with contractions, sign-offs with
+e-mail addresses and URLs, and results tables (docs/corpus-preparation.md, cleaning).
 
     python samples/make_sample_corpus.py
 """
@@ -24,6 +26,24 @@ THEMES = {
 }
 FILLER = "the a of and to in is was for on with this that it as at by from new also more about".split()
 DOCUMENTS_PER_THEME = 60
+CHATTER = [
+    "I don't know if you'll agree.", "We didn't expect that, I'll admit.", "It isn't what they'd said.",
+    "You're right, I've seen it too.", "Doesn't matter, we'll see.", "I'd say it wasn't bad.",
+]
+PEOPLE = ["ana", "ben", "chen", "dev", "eli", "fay"]
+HOSTS = ["mail.example.com", "cs.example.edu", "news.example.org", "lab.example.net"]
+TEAMS = ["ROV", "UTD", "CTY", "ATH", "ALB", "WAN"]
+
+
+def debris(rng: random.Random, theme: str) -> str:
+    parts = rng.sample(CHATTER, rng.randint(1, 2))
+    if theme == "football" and rng.random() < 0.4:
+        parts.append("\n" + "".join(f"  {team}  {rng.randint(0, 5)}  {rng.randint(0, 5)}  {rng.randint(0, 30)}\n"
+                                    for team in rng.sample(TEAMS, 4)))
+    if rng.random() < 0.6:
+        person, host = rng.choice(PEOPLE), rng.choice(HOSTS)
+        parts.append(f"\n-- \nMail {person}@{host} or see http://www.{host}/~{person}/pub/notes.html")
+    return " ".join(parts)
 
 
 def document(rng: random.Random, theme: str) -> str:
@@ -32,7 +52,7 @@ def document(rng: random.Random, theme: str) -> str:
         sentence = rng.sample(THEMES[theme], 4) + rng.sample(FILLER, 3)
         rng.shuffle(sentence)
         words.append(" ".join(sentence).capitalize() + ".")
-    return " ".join(words)
+    return " ".join(words) + " " + debris(rng, theme)
 
 
 def main() -> None:

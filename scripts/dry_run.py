@@ -91,6 +91,9 @@ def main() -> int:
             if result.status != "SUCCEEDED":
                 print(f"error: {result.error}\ncause: {result.cause}")
                 return 1
+            for ran_on in sorted({job.ran_on for job in stack.processing_jobs}):
+                names = [job.job_name for job in stack.processing_jobs if job.ran_on == ran_on]
+                print(f"\nprocessing jobs {', '.join(names)} ran on {ran_on}")
             outputs = result.output["outputs"]
             print("\nwhere the outputs are (in the emulated data bucket):")
             for key, value in outputs.items():

@@ -65,6 +65,12 @@ class PipelineConfig:
     transform_instance_type: str = "ml.m5.xlarge"
     transform_instance_count: int = 1
     processing_instance_type: str = "ml.m5.xlarge"
+    # Vocabulary (docs/corpus-preparation.md): extra stop words (words, or an s3:// file under
+    # incoming/), the built-in list on or off, cleaning, phrases.
+    stop_words: tuple[str, ...] | str = ()
+    default_stop_words: bool = True
+    clean_text: bool = True
+    phrases: bool = False
     # Operations.
     retain_data: bool = True
     noncurrent_version_days: int = 30
@@ -98,7 +104,8 @@ class PipelineConfig:
             deploy_endpoint=self.deploy_endpoint,
             endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
             transform=Compute(self.transform_instance_type, self.transform_instance_count),
-            preparation=PreparationSettings(),
+            preparation=PreparationSettings(stop_words=self.stop_words, default_stop_words=self.default_stop_words,
+                                            clean_text=self.clean_text, phrases=self.phrases),
             # A number as the rule means: keep that many topics whatever the comparison says.
             sweep=SweepSettings(
                 max_candidates=self.max_topic_candidates,
@@ -123,6 +130,7 @@ _RUN_FIELD_TO_KEY = {
     "endpoint.instance_count": "endpoint_instance_count",
     "transform.instance_type": "transform_instance_type",
     "transform.instance_count": "transform_instance_count",
+    "preparation.stop_words": "stop_words",
 }
 
 
@@ -137,13 +145,21 @@ def _to_topics(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.strip("[] ").split(",") if part.strip())
 
 
+def _to_words(text: str) -> tuple[str, ...] | str:
+    """An s3:// URI of a stop-word file, or words separated by commas (the form -c gives)."""
+    return text if text.startswith("s3://") else tuple(word.strip() for word in text.strip("[] ").split(",") if word.strip())
+
+
 _CONVERTERS: dict[str, Callable[[str], Any]] = {
     "int": int, "float": float, "bool": _to_bool, "str": str, "tuple[int, ...]": _to_topics,
+    "tuple[str, ...] | str": _to_words,
 }
 
 
 def _convert(key: str, kind: str, value: Any) -> Any:
     try:
+        if kind == "tuple[str, ...] | str" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
         if isinstance(value, str) and kind != "str":
             return _CONVERTERS[kind](value.strip())
         if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -160,7 +176,8 @@ def _convert(key: str, kind: str, value: Any) -> Any:
     except ValueError:
         pass
     allowed = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
-               "tuple[int, ...]": "a number of topics or a list of them"}[kind]
+               "tuple[int, ...]": "a number of topics or a list of them",
+               "tuple[str, ...] | str": "a list of words or an s3:// URI"}[kind]
     raise ConfigError(f"context key {key!r}: {value!r} is not {allowed}")
 
 
@@ -198,7 +215,7 @@ def _check_run_defaults(config: PipelineConfig) -> None:
         merge_settings(defaults, {})
     except RunInputError as error:
         field = str(error).split(":", 1)[0]
-        key = _RUN_FIELD_TO_KEY.get(field, field)
+        key = _RUN_FIELD_TO_KEY.get(field.split("[")[0], field)
         raise ConfigError(f"context key {key!r}: {str(error).split(':', 1)[1].strip()}") from None
 
 

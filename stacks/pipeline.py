@@ -30,6 +30,7 @@ from ntm_glue.run_config import (
     REPORT_MODEL_DIR,
     REPORT_OUT_DIR,
     REPORT_TRANSFORM_DIR,
+    STOP_WORDS_DIR,
 )
 from stacks import nag
 from stacks.images import ImageRegistry
@@ -45,20 +46,23 @@ TEXT_SERVING_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "ntm_text_serving.py", "SAGEMAK
                             "PYTHONPATH": "/opt/ml/model/code"}
 
 
-def plotting_entrypoint(module: str, plots: str) -> list[str]:
-    """The scikit-learn image may lack matplotlib: try to add it; without it (no internet from the
-    job) the module writes everything but its plots and says so."""
-    return [
-        "sh", "-c",
-        "python3 -m pip install --quiet --disable-pip-version-check 'matplotlib<3.10' >/dev/null 2>&1"
-        f" || echo 'matplotlib could not be installed: {plots} will be skipped';"
-        f' exec python3 -m {module} "$@"',
-        module,
-    ]
-
-
-COMPARE_ENTRYPOINT = plotting_entrypoint("training.compare", "the comparison plot")
-REPORT_ENTRYPOINT = plotting_entrypoint("training.report", "the report plots")
+# Nothing is installed at run time (jobs may have no internet): pictures that need matplotlib are
+# drawn only where the image happens to have it; report.html draws its charts itself.
+COMPARE_ENTRYPOINT = ["python3", "-m", "training.compare"]
+REPORT_ENTRYPOINT = ["python3", "-m", "training.report"]
+# What the report's "Run parameters" table shows instead of container paths: the run's S3
+# locations, run id and job names, as the report job's environment (training.report reads them).
+REPORT_RUN_PARAMETERS = {
+    "RUN_PARAMETER_RUN_ID": "$.run.run_id",
+    "RUN_PARAMETER_TRAINING_JOB": "$.training.job_name",
+    "RUN_PARAMETER_MODEL": "$.training.model_artifacts",
+    "RUN_PARAMETER_DATASET": "$.run.dataset.uri",
+    "RUN_PARAMETER_TRANSFORM_JOB": "$.transform.job_name",
+    "RUN_PARAMETER_TRANSFORM_OUTPUT": "$.transform.output_uri",
+    "RUN_PARAMETER_COMPARISON": "$.run.sweep.comparison_uri",
+    "RUN_PARAMETER_REPORT_JOB": "$.run.report.job_name",
+    "RUN_PARAMETER_REPORT": "$.run.report.output_uri",
+}
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,10 @@ class TopicPipeline(Construct):
         transform = self._transform()
         start = self._resolve(functions.resolve_run)
         start.next(sfn.Choice(self, "Corpus or prepared dataset?")
-                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True), self._prepare().next(load))
+                   .when(sfn.Condition.boolean_equals("$.run.prepare.enabled", True), sfn.Choice(self, "Stop-word file?")
+                         .when(sfn.Condition.boolean_equals("$.run.prepare.stop_words_file", True),
+                               self._prepare(with_stop_word_file=True).next(load))
+                         .otherwise(self._prepare().next(load)))
                    .otherwise(load))
         load.next(self._train_candidates(functions)).next(self._choose_candidate(functions)).next(
             self._create_model()).next(
@@ -194,7 +201,8 @@ class TopicPipeline(Construct):
         return start
 
     def _processing_job(self, state_id: str, *, job_name: str, entrypoint: list[str], arguments_path: str,
-                        inputs: list[dict], outputs: list[dict], result_path: str, comment: str) -> sfn.CustomState:
+                        inputs: list[dict], outputs: list[dict], result_path: str, comment: str,
+                        environment_paths: dict[str, str] | None = None) -> sfn.CustomState:
         code_input = {
             "InputName": "code",
             "S3Input": {"S3Uri": self.code.s3_object_url, "LocalPath": CODE_DIR,
@@ -209,7 +217,8 @@ class TopicPipeline(Construct):
                 "ContainerArguments.$": arguments_path,
             },
             # The code arrives as the asset's zip file; Python imports packages straight from a zip.
-            "Environment": {"PYTHONPATH": f"{CODE_DIR}/{self.code.s3_object_key}"},
+            "Environment": {"PYTHONPATH": f"{CODE_DIR}/{self.code.s3_object_key}",
+                            **{f"{name}.$": path for name, path in (environment_paths or {}).items()}},
             "ProcessingInputs": [code_input, *inputs],
             "ProcessingOutputConfig": {"Outputs": outputs},
             "ProcessingResources": {"ClusterConfig": {
@@ -222,12 +231,18 @@ class TopicPipeline(Construct):
         return {"InputName": name, "S3Input": {"S3Uri.$": uri_path, "LocalPath": local_path, "S3DataType": "S3Prefix",
                                                 "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}
 
-    def _prepare(self) -> sfn.CustomState:
+    def _prepare(self, with_stop_word_file: bool = False) -> sfn.CustomState:
+        """The preparation job; a stop-word file (under incoming/, which the job's role reads) is a
+        second input: a state cannot leave out an input when there is none, hence two states."""
+        state_id = "Prepare corpus with stop-word file" if with_stop_word_file else "Prepare corpus"
+        inputs = [self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)]
+        if with_stop_word_file:
+            inputs.append(self._s3_input("stop-words", "$.run.prepare.stop_words_uri", STOP_WORDS_DIR))
         return self._catch(self._processing_job(
-            "Prepare corpus", job_name="$.run.prepare.job_name", entrypoint=["python3", "-m", "training.prepare"],
+            state_id, job_name="$.run.prepare.job_name", entrypoint=["python3", "-m", "training.prepare"],
             result_path="$.prepared",
             arguments_path="$.run.prepare.arguments",
-            inputs=[self._s3_input("corpus", "$.run.prepare.corpus_uri", CORPUS_DIR)],
+            inputs=inputs,
             outputs=[{"OutputName": "dataset", "S3Output": {"S3Uri.$": "$.run.dataset.uri", "LocalPath": DATASET_OUT_DIR,
                                                              "S3UploadMode": "EndOfJob"}}],
             comment="Tokenise the corpus, build the vocabulary and write sharded RecordIO-protobuf (training.prepare)",
@@ -457,7 +472,7 @@ class TopicPipeline(Construct):
         return self._catch(self._processing_job(
             "Report topics", job_name="$.run.report.job_name", entrypoint=REPORT_ENTRYPOINT,
             result_path="$.reported",
-            arguments_path="$.run.report.arguments",
+            arguments_path="$.run.report.arguments", environment_paths=REPORT_RUN_PARAMETERS,
             inputs=[
                 self._s3_input("model", "$.training.model_artifacts", REPORT_MODEL_DIR),
                 self._s3_input("vocabulary", "$.run.dataset.auxiliary_uri", f"{REPORT_DATASET_DIR}/auxiliary"),
@@ -468,7 +483,7 @@ class TopicPipeline(Construct):
             ],
             outputs=[{"OutputName": "report", "S3Output": {"S3Uri.$": "$.run.report.output_uri", "LocalPath": REPORT_OUT_DIR,
                                                             "S3UploadMode": "EndOfJob"}}],
-            comment="Top words, coherence, uniqueness, t-SNE and report.html from the model and the transform output",
+            comment="Topic words, measures, document map and the interactive report.html from the model and the transform output",
         ))
 
     def _summary(self) -> sfn.IChainable:

@@ -2,6 +2,8 @@
 
 import os
 
+from tests.browser.chromium import chromium  # noqa: F401  (the page tests' browser, a session fixture)
+
 # Fake credentials and a fixed region, set before any boto3 client exists.
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",

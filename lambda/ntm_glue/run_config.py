@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ntm_glue import hyperparameters
-from ntm_glue.run_input import RunRequest, RunSettings
+from ntm_glue.run_input import RunInputError, RunRequest, RunSettings
 
 # SageMaker job, model and endpoint names: 63 characters, letters, digits and inner hyphens.
 MAX_NAME = 63
@@ -22,6 +22,7 @@ _NOT_NAME = re.compile(r"[^a-zA-Z0-9]+")
 # Where the processing containers find their inputs and leave their outputs.
 PROCESSING_ROOT = "/opt/ml/processing"
 CORPUS_DIR = f"{PROCESSING_ROOT}/input/corpus"
+STOP_WORDS_DIR = f"{PROCESSING_ROOT}/input/stop-words"
 DATASET_OUT_DIR = f"{PROCESSING_ROOT}/output/dataset"
 REPORT_MODEL_DIR = f"{PROCESSING_ROOT}/input/model"
 REPORT_DATASET_DIR = f"{PROCESSING_ROOT}/input/dataset"
@@ -30,8 +31,9 @@ REPORT_OUT_DIR = f"{PROCESSING_ROOT}/output/report"
 COMPARE_MODELS_DIR = f"{PROCESSING_ROOT}/input/models"
 COMPARISON_IN_DIR = f"{PROCESSING_ROOT}/input/comparison"
 COMPARISON_OUT_DIR = f"{PROCESSING_ROOT}/output/comparison"
-# ProcessingJob ContainerArguments items are at most 256 characters.
+# ProcessingJob ContainerArguments: at most 100 items of at most 256 characters each.
 MAX_ARGUMENT = 256
+MAX_ARGUMENTS = 100
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,30 @@ def _preparation_arguments(request: RunRequest) -> list[str]:
         # The vocabulary must be larger than every candidate number of topics.
         "--num-topics", str(max(request.settings.num_topics)),
     ]
-    return arguments + (["--strip-headers"] if prep.strip_headers else [])
+    arguments += ["--strip-headers"] if prep.strip_headers else []
+    arguments += [] if prep.clean_text else ["--no-clean-text"]
+    arguments += [] if prep.default_stop_words else ["--no-default-stop-words"]
+    if prep.phrases:
+        arguments += ["--phrases", "--phrase-threshold", str(prep.phrase_threshold), "--phrase-min-count", str(prep.phrase_min_count)]
+    if prep.stop_words_uri:
+        arguments += ["--stop-words-file", f"{STOP_WORDS_DIR}/{prep.stop_words_uri.rsplit('/', 1)[1]}"]
+    elif prep.stop_words:
+        arguments += ["--stop-words", *_packed(prep.stop_words)]
+    if len(arguments) > MAX_ARGUMENTS:
+        raise RunInputError(f"preparation.stop_words: {len(prep.stop_words)} words do not fit into the preparation job's "
+                            f"{MAX_ARGUMENTS} arguments; put them in a file under incoming/ and give its s3:// URI")
+    return arguments
+
+
+def _packed(words: tuple) -> list[str]:
+    """Words joined by commas into as few arguments of at most MAX_ARGUMENT characters as fit."""
+    packed: list[str] = []
+    for word in words:
+        if packed and len(packed[-1]) + 1 + len(word) <= MAX_ARGUMENT:
+            packed[-1] += f",{word}"
+        else:
+            packed.append(word)
+    return packed
 
 
 def _report_arguments(run_id: str, settings: RunSettings) -> list[str]:
@@ -143,6 +168,9 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment) 
             "job_name": name("prepare"),
             "corpus_uri": request.corpus_uri or "",
             "arguments": _preparation_arguments(request),
+            # A stop-word file travels as a processing input of its own ("Stop-word file?").
+            "stop_words_file": request.settings.preparation.stop_words_uri is not None,
+            "stop_words_uri": request.settings.preparation.stop_words_uri or "",
         },
         "dataset": {
             "uri": dataset_uri,

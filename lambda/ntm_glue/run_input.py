@@ -51,6 +51,17 @@ class PreparationSettings:
     id_field: str = "id"
     label_field: str = "label"
     strip_headers: bool = False
+    clean_text: bool = True
+    # Extra stop words: a list of words, or the s3:// URI of a file of them (one a line) under incoming/.
+    stop_words: tuple | str = ()
+    default_stop_words: bool = True
+    phrases: bool = False
+    phrase_threshold: float = 0.5
+    phrase_min_count: int = 20
+
+    @property
+    def stop_words_uri(self) -> str | None:
+        return self.stop_words if isinstance(self.stop_words, str) else None
 
 
 SELECTION_RULES = ("combined", "loss", "coherence", "fixed")
@@ -90,7 +101,7 @@ class RunSettings:
             deploy_endpoint=data["deploy_endpoint"],
             endpoint=Compute(**data["endpoint"]),
             transform=Compute(**data["transform"]),
-            preparation=PreparationSettings(**data["preparation"]),
+            preparation=PreparationSettings(**{**data["preparation"], "stop_words": _stop_words(data["preparation"]["stop_words"])}),
             sweep=SweepSettings(**data["sweep"]),
         )
 
@@ -158,6 +169,28 @@ def _merge_training(base: TrainingSettings, given: Any) -> TrainingSettings:
     return TrainingSettings(**merged)
 
 
+_STOP_WORD = re.compile(r"^[^\s,]{1,50}$")
+# Listed stop words travel as the preparation job's arguments (at most 100 of 256 characters):
+# longer lists go in a file.
+MAX_LISTED_STOP_WORD_CHARACTERS = 10_000
+
+
+def _stop_words(value: Any) -> tuple | str:
+    """A list of single words, or the s3:// URI of a file of them (its bucket is checked later)."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"s3://[^/]+/.*[^/]", value):
+            raise RunInputError(f"preparation.stop_words: {value!r} is neither a list of words nor the s3:// URI of a file")
+        return value
+    _expect("preparation.stop_words", value, (list, tuple), "a list of words or an s3:// URI of a file of them")
+    for position, word in enumerate(value):
+        if not (isinstance(word, str) and _STOP_WORD.match(word)):
+            raise RunInputError(f"preparation.stop_words[{position}]: {word!r} is not one word (no spaces or commas, at most 50 characters)")
+    if sum(len(word) + 1 for word in value) > MAX_LISTED_STOP_WORD_CHARACTERS:
+        raise RunInputError(f"preparation.stop_words: more than {MAX_LISTED_STOP_WORD_CHARACTERS:,} characters of words; "
+                            "put them in a file under incoming/ (one a line) and give its s3:// URI")
+    return tuple(sorted({word.lower() for word in value}))
+
+
 def _merge_preparation(base: PreparationSettings, given: Any) -> PreparationSettings:
     merged = dataclasses.asdict(base) | _object("preparation", given, set(dataclasses.asdict(base)))
     _int_in("preparation.vocab_size", merged["vocab_size"], 2, 1_000_000)
@@ -170,7 +203,12 @@ def _merge_preparation(base: PreparationSettings, given: Any) -> PreparationSett
     _int_in("preparation.seed", merged["seed"], 0, 2**31 - 1)
     for name in ("text_field", "id_field", "label_field"):
         _expect(f"preparation.{name}", merged[name], str, "a field name")
-    _expect("preparation.strip_headers", merged["strip_headers"], bool, "true or false")
+    for name in ("strip_headers", "clean_text", "default_stop_words", "phrases"):
+        _expect(f"preparation.{name}", merged[name], bool, "true or false")
+    merged["stop_words"] = _stop_words(merged["stop_words"])
+    if _fraction("preparation.phrase_threshold", merged["phrase_threshold"], 0.0, 1.0) == 0:
+        raise RunInputError("preparation.phrase_threshold: 0 is outside 0..1 exclusive of 0 (an NPMI of 0 is what chance gives)")
+    _int_in("preparation.phrase_min_count", merged["phrase_min_count"], 1, 1_000_000_000)
     if merged["validation_fraction"] + merged["test_fraction"] >= 0.9:
         raise RunInputError("preparation.validation_fraction: with test_fraction it leaves under 10% to train")
     return PreparationSettings(**merged)
@@ -265,8 +303,11 @@ def parse_request(raw: Any, defaults: RunSettings, data_bucket: str) -> RunReque
         dataset = dataset if dataset.endswith("/") else dataset + "/"
     if "source" in body:
         _expect("source", body["source"], dict, "an object (set by the upload trigger)")
+    settings = merge_settings(defaults, {key: value for key, value in body.items() if key not in ("corpus", "dataset", "run_name", "source")})
+    if settings.preparation.stop_words_uri:
+        # The preparation job reads it, and the job's role may read only incoming/ of the data bucket.
+        _s3_location("preparation.stop_words", settings.preparation.stop_words_uri, data_bucket, ("incoming/",))
     run_name = body.get("run_name")
     if run_name is not None and not (isinstance(run_name, str) and _RUN_NAME.match(run_name)):
         raise RunInputError("run_name: up to 40 letters, digits and hyphens, starting with a letter or digit")
-    overrides = {key: value for key, value in body.items() if key not in ("corpus", "dataset", "run_name", "source")}
-    return RunRequest(merge_settings(defaults, overrides), corpus, dataset, run_name)
+    return RunRequest(settings, corpus, dataset, run_name)

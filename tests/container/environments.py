@@ -144,7 +144,8 @@ def _is_complete(environment: Path) -> bool:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created), between processes and between threads alike."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -179,18 +180,20 @@ def _check_pins(python: Path, pins: list[str]) -> list[tuple[str, str]]:
 
 def _build(environment: Path, interpreter: Path, full_version: str, requirement_set: str, pins: list[str]) -> None:
     shutil.rmtree(environment, ignore_errors=True)
-    _run([str(interpreter), "-m", "venv", str(environment)], f"creating a Python {full_version} environment")
+    _run([str(interpreter), "-m", "venv", *([] if pins else ["--without-pip"]), str(environment)],
+         f"creating a Python {full_version} environment")
     python = environment / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check",
-          "--only-binary=:all:", "--no-warn-script-location", *pins], f"installing {requirement_set} ({', '.join(pins)})")
-    sources = source_requirements(requirement_set)
-    if sources:
-        _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check", "--no-deps",
-              "--no-build-isolation", "--no-warn-script-location", *sources], f"building {', '.join(sources)}")
-    installed = _check_pins(python, pins + sources)
-    # A job in the image has pip, but no internet: here pip is gone altogether, and the job's
-    # environment (sealed_environment) has no index either.
-    _run([str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "pip"], "removing pip")
+    if pins:
+        _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check",
+              "--only-binary=:all:", "--no-warn-script-location", *pins], f"installing {requirement_set} ({', '.join(pins)})")
+        sources = source_requirements(requirement_set)
+        if sources:
+            _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check", "--no-deps",
+                  "--no-build-isolation", "--no-warn-script-location", *sources], f"building {', '.join(sources)}")
+        # A job in the image has pip, but no internet: here pip is gone altogether, and the job's
+        # environment (sealed_environment) has no index either.
+        _run([str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "pip"], "removing pip")
+    installed = _check_pins(python, pins + source_requirements(requirement_set))
     (environment / MARKER).write_text(json.dumps({
         "python": full_version, "interpreter": str(interpreter), "requirement_set": requirement_set,
         "pins": pins, "installed": installed}, indent=1))
@@ -205,7 +208,7 @@ def build_environment(python_version: str, requirement_set: str) -> Path:
     name = f"py{python_version}-{requirement_set}-{environment_key(interpreter, full_version, pins + source_requirements(requirement_set))}"
     environment = CACHE / name
     if not _is_complete(environment):
-        with _locked(CACHE / f"{name}.lock"):
+        with locked(CACHE / f"{name}.lock"):
             if not _is_complete(environment):  # another process may have built it meanwhile
                 _build(environment, interpreter, full_version, requirement_set, pins)
     return environment / "bin" / "python"

@@ -32,7 +32,9 @@ def definition(synthesized) -> dict[str, Any]:
 
 def sample_state() -> dict[str, Any]:
     """The state a SageMaker task sees in a run with every stage enabled, built by the real Lambdas' code."""
-    request = parse_request({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz"}, PipelineConfig().run_defaults(), BUCKET)
+    request = parse_request({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz",
+                             "preparation": {"stop_words": f"s3://{BUCKET}/incoming/stop.txt"}},
+                            PipelineConfig().run_defaults(), BUCKET)
     run = build_run(request, "console-2026-11-25", Deployment("ntm", BUCKET, "ntm-topics", 90, 60))
     (candidate,) = run["training"]["candidates"]
     candidate = dict(candidate, hyperparameters=dict(candidate["hyperparameters"], feature_dim="2000"))
@@ -75,8 +77,9 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     model = botocore.session.get_session().get_service_model("sagemaker")
     tasks = sagemaker_tasks(definition)
     assert {name for name in tasks} == {
-        "Prepare corpus", "Train topic model", "Create model", "Create text model", "Create endpoint config",
-        "Create endpoint", "Restore endpoint config", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
+        "Prepare corpus", "Prepare corpus with stop-word file", "Train topic model", "Create model", "Create text model",
+        "Create endpoint config", "Create endpoint", "Restore endpoint config", "Update endpoint", "Batch transform",
+        "Report topics", "Compare candidates",
     }
     for name, state in tasks.items():
         operation = state["Resource"].rsplit(":", 1)[1].removesuffix(".sync")

@@ -203,7 +203,20 @@ def test_the_endpoint_serves_a_serial_pipeline_of_the_datasets_preprocessing_the
 
 def test_preparation_is_skipped_for_a_prepared_dataset(definition):
     choice = definition["States"]["Corpus or prepared dataset?"]
-    assert choice["Choices"][0]["Next"] == "Prepare corpus" and choice["Default"] == "Load dataset"
+    assert choice["Choices"][0]["Next"] == "Stop-word file?" and choice["Default"] == "Load dataset"
+
+
+def test_a_stop_word_file_is_the_preparations_second_input(definition):
+    choice = definition["States"]["Stop-word file?"]
+    assert choice["Choices"] == [{"Variable": "$.run.prepare.stop_words_file", "BooleanEquals": True,
+                                  "Next": "Prepare corpus with stop-word file"}]
+    assert choice["Default"] == "Prepare corpus"
+    plain, with_file = (definition["States"][name]["Parameters"]["ProcessingInputs"]
+                        for name in ("Prepare corpus", "Prepare corpus with stop-word file"))
+    assert with_file[:-1] == plain
+    assert with_file[-1]["S3Input"]["S3Uri.$"] == "$.run.prepare.stop_words_uri"
+    assert with_file[-1]["S3Input"]["LocalPath"] == "/opt/ml/processing/input/stop-words"
+    assert definition["States"]["Prepare corpus with stop-word file"]["Next"] == "Load dataset"
 
 
 def test_no_task_replaces_the_run_document(states):

@@ -5,7 +5,9 @@ exactly as synthesized (tokens resolved, nothing else changed).
 SageMaker jobs do what the real ones would do to S3, locally:
 - processing jobs run the entrypoint and arguments of their request, with the code taken from
   the zipped `training` asset they were given (`python -m training.prepare`, `...report`,
-  `...compare`), on their downloaded inputs, like SageMaker local mode;
+  `...compare`), on their downloaded inputs, like SageMaker local mode; `python3` is the
+  processing image's Python with its pins (tests/container/images.json) when this machine has
+  that interpreter, and no package can be installed (no pip, no index: as without internet);
 - training writes a model.tar.gz in NTM's format whose decoder is fitted to the train channel
   (scikit-learn NMF, a stand-in for NTM's learning, so that the topics in a report make sense);
 - batch transform answers each RecordIO input with one JSON line of topic weights per record;
@@ -17,8 +19,10 @@ SageMaker jobs do what the real ones would do to S3, locally:
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import platform
 import subprocess
 import sys
 import tarfile
@@ -44,6 +48,13 @@ from tests.harness import (
     TrainingJobRun,
     TransformJobRun,
 )
+from tests.container.environments import (
+    InterpreterMissing,
+    build_environment,
+    describe,
+    processing_targets,
+    sealed_environment,
+)
 from tests.harness.s3_uri import S3Location, list_keys, upload_folder
 from tests.infra.cfn import Deployment, state_machine_definition
 from tests.infra.synth import Synthesized
@@ -52,13 +63,40 @@ from training.formats import recordio
 from training.preparation import serving_artifact
 from training.serving import handler as text_handler
 
-VENV_BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
 RECORDIO = "application/x-recordio-protobuf"
 # NTM's inference request types (FACTS §3); the stand-in reads the RecordIO one.
 NTM_REQUEST_TYPES = {RECORDIO, "application/json", "application/jsonlines", "text/csv"}
 # What the serving library hands input_fn as text rather than bytes (sagemaker-containers UTF8_TYPES).
 UTF8_TYPES = {"application/json", "text/csv"}
+
+@dataclass(frozen=True)
+class ProcessingRuntime:
+    python: Path  # what a job's `python3` is
+    description: str
+
+
+@functools.lru_cache(maxsize=1)
+def processing_runtime() -> ProcessingRuntime:
+    """The first of the processing image's interpreters this machine has, in an environment with
+    the image's pins (built once, cached); else the development Python, saying so."""
+    missing = []
+    for target in processing_targets():
+        try:
+            python = build_environment(target.python, target.requirement_set)
+        except InterpreterMissing as error:
+            missing.append(str(error))
+            continue
+        return ProcessingRuntime(python, describe(python))
+    return ProcessingRuntime(Path(sys.executable), f"the development Python {platform.python_version()}, NOT the "
+                             f"processing image's ({'; '.join(missing)})")
+
+
+@dataclass(frozen=True)
+class ProcessingJobRecord:
+    job_name: str
+    ran_on: str  # ProcessingRuntime.description
+    stdout: str
 
 
 @dataclass
@@ -69,6 +107,7 @@ class LocalStack:
     state_machine_arn: str
     data_bucket: str
     notifications_queue_url: str
+    processing_jobs: list[ProcessingJobRecord]
 
     def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/") -> str:
         """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI."""
@@ -212,21 +251,23 @@ def _upload_assets(harness: Harness, synthesized: Synthesized, deployment: Deplo
 
 # -- SageMaker jobs, local ---------------------------------------------------------------------
 
-def run_processing_job(run: ProcessingJobRun) -> None:
-    """The container's entrypoint and arguments, with container paths mapped into the job's root."""
+def run_processing_job(run: ProcessingJobRun) -> ProcessingJobRecord:
+    """The container's entrypoint and arguments, with container paths mapped into the job's root,
+    on the processing runtime; the job's own environment cannot lift the no-install rules."""
     def local(value: str) -> str:
         return str(run.local_path(value)) if value.startswith("/opt/ml/") else value
 
+    runtime = processing_runtime()
     request = run.request["AppSpecification"]
     command = [local(part) for part in request["ContainerEntrypoint"]] + [local(a) for a in run.arguments]
     environment = {key: local(value) for key, value in run.environment.items()}
     with tempfile.TemporaryDirectory() as home:
         completed = subprocess.run(command, capture_output=True, text=True, cwd=run.root, env={
-            **environment, "PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": home,
-            # No package index here: the report's optional matplotlib install fails fast, as offline.
-            "PIP_NO_INDEX": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+            **environment, **sealed_environment({"PATH": f"{runtime.python.parent}:/usr/bin:/bin", "HOME": home,
+                                                 "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})})
     if completed.returncode != 0:
         raise JobFailed(f"AlgorithmError: exit {completed.returncode}: {completed.stderr.strip()[-600:]}")
+    return ProcessingJobRecord(run.request["ProcessingJobName"], runtime.description, completed.stdout)
 
 
 def _channel_matrix(run: TrainingJobRun, channel: str) -> sparse.csr_matrix:
@@ -422,11 +463,12 @@ def deploy(harness: Harness, synthesized: Synthesized, definition: dict[str, Any
     rendered = definition or state_machine_definition(template)
     arn = harness.deploy_state_machine(rendered, deployment.resolve(machine["Properties"]["RoleArn"]), machine_logical)
     (data_logical,) = [k for k in synthesized.resources("AWS::S3::Bucket") if k.startswith("StorageData")]
-    harness.hooks.processing = run_processing_job
+    processing_jobs: list[ProcessingJobRecord] = []
+    harness.hooks.processing = lambda run: processing_jobs.append(run_processing_job(run))
     harness.hooks.training = train_locally(harness)
     harness.hooks.transform = transform_with_model(harness)
     harness.endpoints.serve = LocalEndpointContainers()
-    return LocalStack(harness, synthesized, deployment, arn, deployment.ref(data_logical), queue_url)
+    return LocalStack(harness, synthesized, deployment, arn, deployment.ref(data_logical), queue_url, processing_jobs)
 
 
 

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from tests.browser.report_page import check_comparison_chart, check_report_page, downloaded_report
 from tests.harness import JobFailed
 from tests.pipeline.conftest import SAMPLE_CORPUS
 from tests.pipeline.local_deployment import LocalStack
@@ -30,7 +31,7 @@ def sagemaker_operations(result) -> list[str]:
     return [r.operation for r in result.requests if r.service == "sagemaker" and r.caller == "states"]
 
 
-def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
+def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tmp_path):
     result = stack.harness.wait_for(upload_corpus(stack))
     stack.finish(result)
     assert result.status == "SUCCEEDED", result.report()
@@ -53,6 +54,9 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack):
     report = stack.object(outputs["report"]).decode()
     assert "Topic report: 30 topics, 240 documents" in report
     assert json.loads(stack.object(outputs["run"] + "report/summary.json"))["documents"] == 240
+    # The run parameters name the run's S3 locations and jobs, never the job's container paths.
+    assert outputs["model_artifacts"] in report and outputs["transform"] in report and "/opt/ml" not in report
+    check_report_page(chromium, downloaded_report(stack, outputs, tmp_path))  # as `make dry-run` copies it
     assert stack.keys(dataset_prefix + "train/")
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
@@ -138,14 +142,20 @@ def test_f_a_repeated_upload_event_starts_one_execution(stack):
     assert len(executions["executions"]) == 1
 
 
-def test_g_without_endpoint_deployment_the_deploy_states_are_skipped(stack):
+def test_g_without_endpoint_deployment_the_deploy_states_are_skipped_and_a_stop_word_file_is_used(stack):
     put_corpus(stack)
-    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False},
+    stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/lists/stop.txt", Body=b"striker\nReferee\n")
+    result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "deploy_endpoint": False,
+                        "preparation": {"stop_words": f"s3://{stack.data_bucket}/incoming/lists/stop.txt"}},
                        "no-endpoint")
     assert result.status == "SUCCEEDED", result.report()
     assert not ENDPOINT_STATES & {state.name for state in result.states}
     assert not {"CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint"} & set(sagemaker_operations(result))
     assert "Batch transform" in [state.name for state in result.states]
+    assert "Prepare corpus with stop-word file" in [state.name for state in result.states]
+    (vocabulary_key,) = [key for key in stack.keys("datasets/") if "no-endpoint" in key and key.endswith("vocab.txt")]
+    vocabulary = stack.object(f"s3://{stack.data_bucket}/{vocabulary_key}").decode().split()
+    assert "league" in vocabulary and not {"striker", "referee"} & set(vocabulary)
 
 
 def rotate_ntm_answers(stack: LocalStack) -> None:
@@ -192,7 +202,7 @@ def put_corpus(stack: LocalStack) -> None:
                                           Body=SAMPLE_CORPUS.read_bytes())
 
 
-def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack):
+def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack, chromium, tmp_path):
     put_corpus(stack)
     result = stack.run({"corpus": f"s3://{stack.data_bucket}/incoming/sample-news.jsonl", "num_topics": [3, 4, 6]},
                        "sweep")
@@ -208,6 +218,8 @@ def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack):
     assert chosen == comparison["chosen"]["num_topics"]
     report = stack.object(result.output["outputs"]["report"]).decode()
     assert "Choosing the number of topics" in report and comparison["why"] in report.replace("&#x27;", "'")
+    assert result.output["outputs"]["comparison"] in report and "/opt/ml" not in report
+    check_comparison_chart(chromium, downloaded_report(stack, result.output["outputs"], tmp_path), chosen)
     (message,) = stack.notifications()
     assert f"{chosen}" in message["Message"] and "Number of topics" in message["Message"]
 

@@ -17,6 +17,7 @@ from typing import Callable
 
 from training.preparation.corpus_readers import Fields, InputFile, read_batches
 from training.preparation.errors import PrepareError
+from training.preparation.text_terms import TextSettings
 from training.preparation.token_spool import TokenSpool
 from training.preparation.tokenizer import TokenizeSettings, tokenize_batch
 from training.preparation.vocabulary import TermTable
@@ -46,8 +47,8 @@ def _ordered_map(function: Callable, items: Iterable, workers: int) -> Iterator:
         yield from map(function, items)
         return
     pool = ProcessPoolExecutor(workers)
+    pending: deque = deque()
     try:
-        pending = deque()
         for item in items:
             pending.append(pool.submit(function, item))
             if len(pending) > 2 * workers:
@@ -55,7 +56,12 @@ def _ordered_map(function: Callable, items: Iterable, workers: int) -> Iterator:
         while pending:
             yield pending.popleft().result()
     finally:
-        pool.shutdown(cancel_futures=True)
+        # Work not started is dropped when the consumer stops early (an error). Cancelling each
+        # future, not shutdown(cancel_futures=True): that argument is Python 3.9+, and the
+        # processing image may run 3.8.
+        for future in pending:
+            future.cancel()
+        pool.shutdown()
 
 
 def _read_ahead(items: Iterator, depth: int) -> Iterator:
@@ -95,7 +101,8 @@ def _read_ahead(items: Iterator, depth: int) -> Iterator:
 def count_corpus(arguments: argparse.Namespace, files: list[InputFile], spool: TokenSpool | None) -> tuple[TermTable, int]:
     """Term counts of the corpus, and how many documents held bytes that are not UTF-8."""
     table = TermTable()
-    settings = TokenizeSettings(Fields(arguments.text_field, arguments.id_field, arguments.label_field), arguments.strip_headers)
+    text = TextSettings(strip_headers=arguments.strip_headers, clean_text=arguments.clean_text)
+    settings = TokenizeSettings(Fields(arguments.text_field, arguments.id_field, arguments.label_field), text)
     progress = Progress("counting")
     undecodable = 0
     batches = _read_ahead(read_batches(files, settings.fields), 2 * arguments.workers)

@@ -13,6 +13,7 @@ The layout written is docs/design.md section 2; docs/corpus-preparation.md has t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -26,14 +27,17 @@ from training.common.cli_options import (
     add_vocabulary_options,
     at_least,
     fraction,
+    npmi_threshold,
 )
 from training.common.errors import JobInputError
 from training.formats import dataset as layout
 from training.preparation.corpus_readers import Fields, describe_inputs, discover
 from training.preparation.counting import count_corpus
 from training.preparation.errors import PrepareError
-from training.preparation.serving_artifact import text_settings, write_serving_artifact, write_smoke_test
-from training.preparation.stop_words import ENGLISH_STOP_WORDS
+from training.preparation.serving_artifact import write_serving_artifact, write_smoke_test
+from training.preparation.phrases import PhraseOptions, apply_phrases
+from training.preparation.stop_words import user_stop_words
+from training.preparation.text_terms import TextSettings
 from training.preparation.token_spool import (
     SpoolReader,
     TokenSpool,
@@ -50,15 +54,28 @@ from training.preparation.vocabulary import (
 
 # Tokens gathered from the spool per block of the encoding pass (4 bytes each).
 TOKENS_PER_BLOCK = 1 << 20
+# Phrase parts are looked for among this many times --vocab-size most frequent words.
+PHRASE_CANDIDATES_PER_WORD = 4
 # Split codes, in the order of layout.SPLITS.
 _TRAIN, _VALIDATION, _TEST = range(3)
 
 
-def _vocabulary(arguments: argparse.Namespace, table: TermTable) -> list[str]:
+def text_settings(arguments: argparse.Namespace) -> TextSettings:
+    """The options that decide a document's terms (phrases are added once found); reading the
+    stop-word files here makes an unreadable one fail before any work."""
+    return TextSettings(
+        strip_headers=arguments.strip_headers,
+        clean_text=arguments.clean_text,
+        default_stop_words=arguments.default_stop_words,
+        stop_words=user_stop_words(arguments.stop_words, arguments.stop_words_file),
+    )
+
+
+def _vocabulary(arguments: argparse.Namespace, table: TermTable, text: TextSettings) -> list[str]:
     if arguments.vocabulary:
         vocabulary = read_vocabulary(Path(arguments.vocabulary))
     else:
-        vocabulary = choose_vocabulary(table, arguments.vocab_size, arguments.min_df, arguments.max_df, ENGLISH_STOP_WORDS)
+        vocabulary = choose_vocabulary(table, arguments.vocab_size, arguments.min_df, arguments.max_df, text.all_stop_words)
     check_vocabulary(vocabulary, table, arguments)
     return vocabulary
 
@@ -135,13 +152,18 @@ def _write_documents(output: Path, reader: SpoolReader, kept: np.ndarray, splits
 
 
 def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> dict:
+    text = text_settings(arguments)
     input_files = discover(arguments.input)
     inputs = describe_inputs(arguments.input)
     spool = TokenSpool(work)
     table, undecodable = count_corpus(arguments, input_files, spool)
     reader = spool.reader()
     try:
-        vocabulary = _vocabulary(arguments, table)
+        if arguments.phrases:
+            options = PhraseOptions(arguments.phrase_threshold, arguments.phrase_min_count, PHRASE_CANDIDATES_PER_WORD * arguments.vocab_size)
+            table, reader, pairs = apply_phrases(table, reader, work, text.all_stop_words, options, TOKENS_PER_BLOCK)
+            text = dataclasses.replace(text, phrases=tuple(pairs))
+        vocabulary = _vocabulary(arguments, table, text)
         (output / layout.AUXILIARY).mkdir()
         write_vocabulary(output / layout.VOCABULARY, vocabulary)
         columns = table.columns(vocabulary)
@@ -150,7 +172,7 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> di
         files = {layout.TRAIN: _write_train(output, reader, kept[train_order], columns, len(vocabulary), arguments.train_shards)}
         files.update(_write_in_order(output, reader, kept, splits, columns, len(vocabulary)))
         _write_documents(output, reader, kept, splits)
-        serving = write_serving_artifact(output, output / layout.VOCABULARY, text_settings(arguments))
+        serving = write_serving_artifact(output, output / layout.VOCABULARY, text.to_json())
         fields = Fields(arguments.text_field, arguments.id_field, arguments.label_field)
         smoke_test = write_smoke_test(output, input_files, fields, kept.tolist())
     finally:
@@ -169,6 +191,8 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path) -> di
                   "smoke_test": smoke_test},
         "labels": bool(reader.labelled[kept].any()),
         "options": dict(vars(arguments)),
+        # Everything a consumer needs to turn a raw document into its row: text_terms.document_terms.
+        "text_settings": text.to_json(),
         "inputs": inputs,
         "decode_errors": undecodable,
     }
@@ -204,6 +228,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--validation-fraction", type=fraction, default=0.1, help="share of documents for validation (default 0.1)")
     parser.add_argument("--test-fraction", type=fraction, default=0.1, help="share of documents for test (default 0.1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split and shuffle (default 0)")
+    parser.add_argument("--phrases", action="store_true", help="keep frequent word pairs (hard drive) as one term (hard-drive)")
+    parser.add_argument("--phrase-threshold", type=npmi_threshold, default=0.5, help="with --phrases: least NPMI of a pair, above 0 and at most 1 (default 0.5)")
+    parser.add_argument("--phrase-min-count", type=at_least(1), default=20, help="with --phrases: least occurrences of a pair (default 20)")
     arguments = parser.parse_args(argv)
     if arguments.train_shards < arguments.min_train_shards:
         parser.error(f"--train-shards {arguments.train_shards} is fewer than --min-train-shards {arguments.min_train_shards}")

@@ -1,11 +1,11 @@
 """The dataset's serving artifact: what the endpoint's preprocessing container needs to turn raw
-text into exactly the rows this dataset holds (docs/design.md, section 8). Written with the dataset,
+text into exactly the rows this dataset holds (docs/design.md, section 10). Written with the dataset,
 so a run given an existing dataset deploys that dataset's vocabulary, never another's.
 
 `serving/model.tar.gz`, the scikit-learn serving container's ModelDataUrl (extracted to /opt/ml/model):
 
     vocab.txt                  the dataset's vocabulary, line i = feature i (as auxiliary/vocab.txt)
-    settings.json              the text settings the preparation used
+    settings.json              the text settings the preparation used (text_terms.TextSettings.to_json)
     code/ntm_text_serving.py   SAGEMAKER_PROGRAM (training/serving/container_entry.py)
     code/training/...          the packages it imports (SAGEMAKER_SUBMIT_DIRECTORY = /opt/ml/model/code)
 
@@ -36,21 +36,9 @@ SETTINGS_FILE = "settings.json"
 CODE_FOLDER = "code"
 PROGRAM = "ntm_text_serving.py"
 SUBMIT_DIRECTORY = f"/opt/ml/model/{CODE_FOLDER}"
-SETTINGS_VERSION = 1
 # The sub-packages the preprocessing imports (training.serving and what lies below it).
 PACKED = ("serving", "preparation", "formats", "common")
 _ENTRY = "training/serving/container_entry.py"
-
-
-def text_settings(arguments: argparse.Namespace) -> dict:
-    """Every preparation option that changes which terms a text gives."""
-    return {"format_version": SETTINGS_VERSION, "strip_headers": bool(arguments.strip_headers)}
-
-
-def read_text_settings(settings: dict) -> dict:
-    if settings.get("format_version") != SETTINGS_VERSION:
-        raise ValueError(f"settings.json format_version {settings.get('format_version')!r} is not {SETTINGS_VERSION}")
-    return settings
 
 
 def _wanted(relative: str) -> bool:

@@ -1,8 +1,18 @@
-"""English stop words: the Glasgow Information Retrieval Group's list, as scikit-learn ships it.
+"""The built-in stop words, and reading a user's own list.
 
-The same list as CountVectorizer(stop_words="english"), so a vocabulary made here matches the
-AWS 20 Newsgroups example's without importing scikit-learn at run time.
+ENGLISH_STOP_WORDS is the Glasgow Information Retrieval Group's list as scikit-learn ships it (the
+same as CountVectorizer(stop_words="english"), so a vocabulary made here matches the AWS 20
+Newsgroups example's without importing scikit-learn at run time). CONTRACTION_STOP_WORDS adds what
+that list lacks and informal text is full of: auxiliaries it misses (did, does) and contractions
+typed without their apostrophe (dont, im). Contractions with an apostrophe never become terms
+(text_terms.token_terms).
 """
+
+from __future__ import annotations
+
+import re
+
+from training.preparation.errors import PrepareError
 
 ENGLISH_STOP_WORDS = frozenset(
     """
@@ -29,3 +39,47 @@ whether which while whither who whoever whole whom whose why will with within wi
 you your yours yourself yourselves
     """.split()
 )
+
+CONTRACTION_STOP_WORDS = frozenset(
+    """
+did does doing dont didnt doesnt isnt wasnt arent werent havent hasnt hadnt wouldnt shouldnt
+couldnt mustnt im ive youre youve youll theyre theyve thats theres whats
+    """.split()
+)
+
+_WORD = re.compile(r"\S+")
+
+
+def parse_stop_words(lines, source: str) -> list:
+    """Words of a stop-word list: one a line, lower-cased; blank lines and lines starting with #
+    are skipped. `source` names the list in errors (a file, or --stop-words)."""
+    words = []
+    for number, line in enumerate(lines, start=1):
+        word = line.strip().lower()
+        if not word or word.startswith("#"):
+            continue
+        if not _WORD.fullmatch(word):
+            raise PrepareError(f"{source}:{number}: {line.strip()!r} is not one word (give one stop word a line)")
+        words.append(word)
+    return words
+
+
+def read_stop_words(path: str, option: str = "--stop-words-file") -> list:
+    """A stop-word file: UTF-8, one word a line. An unreadable file is an error naming the option."""
+    if path.startswith("s3://"):
+        raise PrepareError(f"{option} {path}: an s3:// file is read by the pipeline; here give a local path (download it first)")
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return parse_stop_words(stream.read().split("\n"), f"{option} {path}")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PrepareError(f"{option} {path}: cannot read the stop-word file ({error})") from None
+
+
+def user_stop_words(words: list, files: list) -> tuple:
+    """The user's stop words from --stop-words (words, or comma-separated words) and
+    --stop-words-file, lower-cased, without duplicates, sorted."""
+    given = [word for item in words for word in item.split(",")]
+    found = parse_stop_words(given, "--stop-words")
+    for path in files:
+        found.extend(read_stop_words(path))
+    return tuple(sorted(set(found)))

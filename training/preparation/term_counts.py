@@ -21,7 +21,8 @@ from training.common.cli_options import add_reading_options, add_vocabulary_opti
 from training.preparation.corpus_readers import discover
 from training.preparation.counting import count_corpus
 from training.preparation.errors import PrepareError
-from training.preparation.stop_words import ENGLISH_STOP_WORDS
+from training.preparation.stop_words import user_stop_words
+from training.preparation.text_terms import TextSettings
 from training.preparation.vocabulary import (
     TermTable,
     check_vocabulary,
@@ -79,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"counted {len(table.terms):,} terms in {table.documents:,} documents -> {arguments.output}")
         else:
             table = read_counts([Path(path) for path in arguments.counts])
-            words = choose_vocabulary(table, arguments.vocab_size, arguments.min_df, arguments.max_df, ENGLISH_STOP_WORDS)
+            text = TextSettings(default_stop_words=arguments.default_stop_words,
+                                stop_words=user_stop_words(arguments.stop_words, arguments.stop_words_file))
+            words = choose_vocabulary(table, arguments.vocab_size, arguments.min_df, arguments.max_df, text.all_stop_words)
             check_vocabulary(words, table, arguments)
             write_vocabulary(Path(arguments.output), words)
             print(f"chose {len(words):,} words from {table.documents:,} documents -> {arguments.output}")

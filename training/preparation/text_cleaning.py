@@ -25,6 +25,29 @@ MAX_SIGNATURE_LINES = 10
 _ENCODED_LINE = re.compile(r"^\S{40,}[ \t]*$", re.MULTILINE)
 
 
+# A document's title in the report: its Subject header, else its first line of text, this long at most.
+TITLE_LENGTH = 100
+_SUBJECT = re.compile(r"^Subject:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE)
+
+
+def title(text: str) -> str:
+    """What a reader recognises a document by: a message's subject, else its first non-blank line."""
+    if _HEADER_FIELD.match(text):
+        header = text.replace("\r\n", "\n").partition("\n\n")[0]
+        subject = _SUBJECT.search(header)
+        if subject and subject.group(1).strip():
+            return _shortened(subject.group(1))
+    for line in text.splitlines():
+        if line.strip():
+            return _shortened(line)
+    return ""
+
+
+def _shortened(line: str) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "\u2026"
+
+
 def remove_header(text: str) -> str:
     if not _HEADER_FIELD.match(text):
         return text

@@ -48,7 +48,13 @@ class SpoolReader:
         # Read, not memory-mapped: reading scattered documents through a mapping makes the kernel
         # map the pages around each one too, and the process's memory grows to the spool's size.
         self._tokens = open(tokens, "rb")
+        self._labelled_path = labelled
         self._metadata = metadata
+
+    def with_tokens(self, tokens: Path, lengths: Path) -> SpoolReader:
+        """The same documents with rewritten tokens (phrases merged); this reader is closed."""
+        self.close()
+        return SpoolReader(tokens, lengths, self._labelled_path, self._metadata)
 
     @property
     def documents(self) -> int:

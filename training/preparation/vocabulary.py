@@ -69,6 +69,13 @@ def _document_count(bound: Bound, documents: int) -> float:
     return bound if isinstance(bound, int) else bound * documents
 
 
+def eligible_terms(table: TermTable, term_ids: np.ndarray, stop_words: frozenset) -> np.ndarray:
+    """Those of `term_ids` that may become vocabulary words: starting with a letter, no stop word."""
+    terms = table.terms
+    return np.array([term for term in term_ids.tolist() if terms[term] not in stop_words and _STARTS_WITH_LETTER.match(terms[term])],
+                    dtype=np.int64)
+
+
 def choose_vocabulary(table: TermTable, size: int, min_df: Bound, max_df: Bound, stop_words: frozenset[str]) -> list[str]:
     terms = table.terms
     seen = len(terms)
@@ -78,10 +85,8 @@ def choose_vocabulary(table: TermTable, size: int, min_df: Bound, max_df: Bound,
     if highest < lowest:
         raise PrepareError(f"--max-df {max_df} allows fewer documents ({highest:g}) than --min-df {min_df} requires ({lowest:g})")
     within = np.flatnonzero((document_frequency >= lowest) & (document_frequency <= highest))
-    eligible = [term for term in within if terms[term] not in stop_words and _STARTS_WITH_LETTER.match(terms[term])]
     # Alphabetical first, then a stable sort by falling frequency: equal counts stay alphabetical.
-    eligible.sort(key=terms.__getitem__)
-    ranked = np.array(eligible, dtype=np.int64)
+    ranked = np.array(sorted(eligible_terms(table, within, stop_words).tolist(), key=terms.__getitem__), dtype=np.int64)
     ranked = ranked[np.argsort(-frequency[ranked], kind="stable")]
     return sorted(terms[term] for term in ranked[:size])
 

@@ -1,4 +1,17 @@
-"""A run's artifacts read back, checked against each other, and measured: what the report shows."""
+"""A run's artifacts read back, checked against each other, and measured: what the report shows.
+
+Besides the measures of training.evaluation.topic_metrics, the report's explorable views need:
+- a 2-D map of the documents (t-SNE of their topic vectors, as the AWS NTM example draws it);
+- an intertopic distance map: pyLDAvis's default (Sievert and Shirley, 2014, "LDAvis: A method for
+  visualizing and interpreting topics"; pyLDAvis `js_PCoA`): Jensen-Shannon divergence between the
+  topics' word distributions, placed in 2-D by principal coordinate analysis (classical scaling);
+- words ranked by relevance, the same paper's definition: for topic t, word w and 0 <= lambda <= 1,
+  relevance = lambda * log P(w | t) + (1 - lambda) * log(P(w | t) / P(w)), with P(w) the word's
+  share of all tokens of the corpus (pyLDAvis's term frequency). The page computes it for any
+  lambda from the candidate words chosen here;
+- each topic's most representative documents (highest share of the topic) and each document's
+  top topics.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits  # a dependency of scikit-learn itself
 
 from training.common.errors import JobInputError
 from training.evaluation import topic_metrics
@@ -23,6 +38,15 @@ from training.formats.dataset import (
 from training.formats.ntm_artifact import load_decoder
 
 TRANSFORM_OUTPUT_GLOB = "*.out"
+RELEVANCE_TERMS = 30  # words listed per topic at each lambda (pyLDAvis's R)
+RELEVANCE_LAMBDAS = np.round(np.linspace(0.0, 1.0, 11), 1)  # the page's lambda control moves in these steps
+REPRESENTATIVE_DOCUMENTS = 10
+TOP_TOPICS = 3  # a document's heaviest topics, shown when hovering it
+# Up to this many documents, exact t-SNE is quick and avoids Barnes-Hut's thread start-up per step.
+EXACT_TSNE_DOCUMENTS = 500
+# Half of scikit-learn's default 1000 steps: the layout of topic shares has settled by then (the
+# map is a picture, not a measurement) and the report's time halves.
+TSNE_ITERATIONS = 500
 
 
 class ReportInputError(JobInputError, ValueError):
@@ -49,6 +73,9 @@ class TopicReport:
     dominant_share: np.ndarray
     dominant: np.ndarray
     labels: list[str] | None
+    shares: np.ndarray  # documents x topics, each row summing to 1
+    word_distributions: np.ndarray  # topics x vocabulary, P(word | topic)
+    corpus_word_shares: np.ndarray  # vocabulary, P(word) over all tokens of the corpus
 
     @property
     def num_topics(self) -> int:
@@ -114,6 +141,7 @@ def load_run(model: Path, dataset: Path, transform_output: Path) -> RunInputs:
 def analyse(inputs: RunInputs, top_words: int) -> TopicReport:
     top_indices, top_weights = topic_metrics.top_words(inputs.decoder, top_words)
     has_labels = any("label" in document for document in inputs.documents)
+    term_counts = np.asarray(inputs.doc_term.sum(axis=0), dtype=np.float64).ravel()
     return TopicReport(
         inputs=inputs,
         top_indices=top_indices,
@@ -124,4 +152,89 @@ def analyse(inputs: RunInputs, top_words: int) -> TopicReport:
         dominant_share=topic_metrics.dominant_share(inputs.doc_topics),
         dominant=topic_metrics.dominant_topics(inputs.doc_topics),
         labels=[str(doc.get("label", "(none)")) for doc in inputs.documents] if has_labels else None,
+        shares=topic_metrics.normalise_rows(inputs.doc_topics),
+        word_distributions=topic_metrics.word_distributions(inputs.decoder).T,
+        corpus_word_shares=term_counts / max(term_counts.sum(), 1.0),
     )
+
+
+def tsne_embedding(shares: np.ndarray, max_documents: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """2-D t-SNE of (a seeded random sample of) the documents' topic shares: (row indices, coordinates)."""
+    rows = len(shares)
+    sample = np.sort(np.random.default_rng(seed).choice(rows, size=min(rows, max_documents), replace=False))
+    if len(sample) < 3:  # t-SNE needs a few points; one or two are simply set apart
+        return sample, np.column_stack([np.arange(len(sample), dtype=np.float64), np.zeros(len(sample))])
+    # sklearn requires perplexity < samples; 30 is its default for larger sets.
+    perplexity = max(0.5, min(30.0, (len(sample) - 1) / 3))
+    method = "exact" if len(sample) <= EXACT_TSNE_DOCUMENTS else "barnes_hut"
+    # scikit-learn 1.5 renamed n_iter (the 1.2-1 image's name) to max_iter.
+    steps = "max_iter" if "max_iter" in TSNE().get_params() else "n_iter"
+    embedding = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto", random_state=seed,
+                     method=method, **{steps: TSNE_ITERATIONS})
+    # One thread: Barnes-Hut's OpenMP threads wait on each other at every step, which costs more
+    # than they bring on a small or shared machine (measured: 4x the CPU time on 2 busy cores).
+    with threadpool_limits(limits=1):
+        return sample, embedding.fit_transform(shares[sample])
+
+
+def jensen_shannon(distributions: np.ndarray) -> np.ndarray:
+    """Pairwise Jensen-Shannon divergence (natural log) between the rows of `distributions`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(distributions > 0, np.log(distributions), 0.0)
+    entropy_terms = (distributions * logs).sum(axis=1)  # -H(P) per row
+    count = len(distributions)
+    divergence = np.zeros((count, count))
+    for i in range(count):
+        middle = 0.5 * (distributions[i] + distributions[i + 1:])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_middle = np.where(middle > 0, np.log(middle), 0.0)
+        cross = 0.5 * ((distributions[i] * log_middle).sum(axis=1) + (distributions[i + 1:] * log_middle).sum(axis=1))
+        divergence[i, i + 1:] = 0.5 * (entropy_terms[i] + entropy_terms[i + 1:]) - cross
+    divergence = np.maximum(divergence, 0.0)
+    return divergence + divergence.T
+
+
+def principal_coordinates(distances: np.ndarray) -> np.ndarray:
+    """Classical scaling of a distance matrix into 2-D (the axes of the two largest eigenvalues)."""
+    count = len(distances)
+    centring = np.eye(count) - 1.0 / count
+    inner = -0.5 * centring @ (distances ** 2) @ centring
+    values, vectors = np.linalg.eigh(inner)
+    order = np.argsort(values)[::-1][:2]
+    coordinates = vectors[:, order] * np.sqrt(np.maximum(values[order], 0.0))
+    if coordinates.shape[1] < 2:
+        coordinates = np.column_stack([coordinates, np.zeros(count)])
+    # eigh's sign is arbitrary: fix it so that the same topics give the same picture.
+    signs = np.where(coordinates[np.argmax(np.abs(coordinates), axis=0), [0, 1]] < 0, -1.0, 1.0)
+    return coordinates * signs
+
+
+def intertopic_map(report: TopicReport) -> np.ndarray:
+    """topics x 2 coordinates: Jensen-Shannon divergence between topics, by principal coordinates."""
+    return principal_coordinates(jensen_shannon(report.word_distributions))
+
+
+def relevance_candidates(report: TopicReport) -> np.ndarray:
+    """Per topic, the word ids that rank among the RELEVANCE_TERMS most relevant at any lambda step."""
+    log_topic = np.log(np.maximum(report.word_distributions, 1e-300))
+    log_lift = log_topic - np.log(np.maximum(report.corpus_word_shares, 1e-300))
+    terms = min(RELEVANCE_TERMS, log_topic.shape[1])
+    candidates = []
+    for topic in range(report.num_topics):
+        chosen: set[int] = set()
+        for weight in RELEVANCE_LAMBDAS:
+            relevance = weight * log_topic[topic] + (1 - weight) * log_lift[topic]
+            chosen.update(np.argpartition(-relevance, terms - 1)[:terms].tolist())
+        candidates.append(np.array(sorted(chosen), dtype=np.int64))
+    return candidates
+
+
+def representative_documents(shares: np.ndarray, count: int) -> np.ndarray:
+    """topics x count: the documents holding the largest share of each topic, largest first."""
+    count = min(count, len(shares))
+    return np.argsort(-shares.T, axis=1, kind="stable")[:, :count]
+
+
+def top_topics(shares: np.ndarray, count: int) -> np.ndarray:
+    """documents x count: each document's heaviest topics, heaviest first."""
+    return np.argsort(-shares, axis=1, kind="stable")[:, : min(count, shares.shape[1])]

@@ -1,29 +1,33 @@
-"""Pictures and the HTML page of the topic report (see training.report).
+"""The HTML page of the topic report (see training.report), and its optional PNG pictures.
 
-matplotlib is optional: the SageMaker scikit-learn processing image may not have it, and the
-rest of the report is worth having without the plots.
+report.html is one self-contained file: tables rendered here, the interactive views drawn in the
+browser by page/report.js (this project's own SVG code, inlined) from one JSON object of report
+data (training.reporting.page_data). It needs no network and no library at run time.
+matplotlib is optional: no SageMaker scikit-learn image has it; when it happens to be importable,
+tsne.png and topic_words.png are also written for people who want pictures.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 import json
 import math
+import pkgutil
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 import numpy as np
-from sklearn.manifold import TSNE
 
 from training.common.plotting import load_pyplot
 from training.evaluation import topic_metrics
+from training.evaluation.candidate_selection import MEASURES, TRAINED
+from training.reporting import analysis, page_data
+from training.reporting.analysis import TopicReport
 
-if TYPE_CHECKING:
-    from training.reporting.analysis import TopicReport
-
-TSNE_MAX_DOCUMENTS = 3000  # t-SNE is quadratic-ish; a sample shows the structure as well
+# Documents drawn on the map (a seeded random sample beyond it): t-SNE's time grows faster than
+# the documents, and a few thousand points show the structure as well as all of them.
+MAP_MAX_DOCUMENTS = 2000
 # matplotlib's tab20 without its greys (kept for OTHERS), dark shades first so that neighbouring
 # groups differ clearly, plus two tab20b colours: 20 distinct colours.
 PALETTE = (
@@ -41,17 +45,30 @@ WORD_CHART_COLUMNS = 4
 class Plots:
     images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG
     skipped_reason: str | None = None
-    tsne_documents: int | None = None
 
 
-def tsne_embedding(doc_topics: np.ndarray, max_documents: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """2-D t-SNE of (a seeded random sample of) the documents' topic vectors: (row indices, coordinates)."""
-    rows = len(doc_topics)
-    sample = np.sort(np.random.default_rng(seed).choice(rows, size=min(rows, max_documents), replace=False))
-    # sklearn requires perplexity < samples; 30 is its default for larger sets.
-    perplexity = max(0.5, min(30.0, (len(sample) - 1) / 3))
-    embedding = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto", random_state=seed)
-    return sample, embedding.fit_transform(topic_metrics.normalise_rows(doc_topics[sample]))
+@dataclass(frozen=True)
+class DocumentMap:
+    """The documents drawn on the map: rows of documents.jsonl, 2-D t-SNE coordinates, colour groups."""
+
+    rows: np.ndarray
+    coordinates: np.ndarray
+    colour_by: str  # "label" or "dominant topic"
+    groups: list[str]
+    group_of: np.ndarray  # per drawn document, its index into groups
+    cap: int
+
+
+def document_map(report: TopicReport, max_documents: int = MAP_MAX_DOCUMENTS) -> DocumentMap:
+    rows, coordinates = analysis.tsne_embedding(report.shares, max_documents)
+    if report.labels is not None:
+        colour_by = "label"
+        values = [report.labels[row] for row in rows]
+    else:
+        colour_by = "dominant topic"
+        values = [f"topic {k}: {' '.join(report.words(k)[:3])}" for k in report.dominant[rows]]
+    group_of, groups = colour_groups(values, LEGEND_LIMIT)
+    return DocumentMap(rows, coordinates, colour_by, groups, group_of, max_documents)
 
 
 def colour_groups(values: list[str], limit: int) -> tuple[np.ndarray, list[str]]:
@@ -72,25 +89,20 @@ def _png(pyplot: Any, figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _tsne_png(pyplot: Any, report: TopicReport, sample: np.ndarray, coords: np.ndarray) -> bytes:
-    if report.labels is not None:
-        what = "label"
-        values = [report.labels[row] for row in sample]
-    else:
-        what = "dominant topic"
-        values = [f"topic {k}: {' '.join(report.words(k)[:3])}" for k in report.dominant[sample]]
-    codes, names = colour_groups(values, LEGEND_LIMIT)
+def _tsne_png(pyplot: Any, report: TopicReport, shown: DocumentMap) -> bytes:
     figure, axes = pyplot.subplots(figsize=(11, 8))
-    for code, name in enumerate(names):
-        members = codes == code
+    coords = shown.coordinates
+    for code, name in enumerate(shown.groups):
+        members = shown.group_of == code
         colour = OTHERS_COLOUR if name == OTHERS else PALETTE[code]
         axes.scatter(coords[members, 0], coords[members, 1], s=9, color=colour, alpha=0.8, linewidths=0,
                      label=f"{name} ({members.sum()})")
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, markerscale=2, frameon=False,
-                title=what.capitalize())
+                title=shown.colour_by.capitalize())
     total = len(report.inputs.documents)
-    shown = f"random sample of {len(sample)} of {total} documents" if len(sample) < total else f"{total} documents"
-    axes.set_title(f"t-SNE of the documents' topic vectors, coloured by {what}\n({shown})")
+    drawn = len(shown.rows)
+    caption = f"random sample of {drawn} of {total} documents" if drawn < total else f"{total} documents"
+    axes.set_title(f"t-SNE of the documents' topic vectors, coloured by {shown.colour_by}\n({caption})")
     axes.set_xticks([])
     axes.set_yticks([])
     return _png(pyplot, figure)
@@ -117,30 +129,17 @@ def _topic_words_png(pyplot: Any, report: TopicReport) -> bytes:
     return _png(pyplot, figure)
 
 
-def render_plots(report: TopicReport) -> Plots:
+def render_plots(report: TopicReport, shown: DocumentMap) -> Plots:
+    """The PNG pictures, when matplotlib is importable here (never installed for them)."""
     try:
         pyplot = load_pyplot()
     except ImportError as error:
-        return Plots(skipped_reason=f"matplotlib is not installed here ({error})")
-    sample, coords = tsne_embedding(report.inputs.doc_topics, TSNE_MAX_DOCUMENTS)
+        return Plots(skipped_reason=f"matplotlib is not installed here ({error}); the page does not need it")
     images = {
-        "tsne.png": _tsne_png(pyplot, report, sample, coords),
+        "tsne.png": _tsne_png(pyplot, report, shown),
         "topic_words.png": _topic_words_png(pyplot, report),
     }
-    return Plots(images=images, tsne_documents=len(sample))
-
-
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
-tr.chosen td { font-weight: bold; background: #eef6ee; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
-.scroll { overflow-x: auto; }
-.note { background: #fff4d6; padding: 0.5rem 1rem; border-left: 4px solid #e0a800; }
-img { max-width: 100%; }
-code { white-space: pre-wrap; }
-"""
+    return Plots(images=images)
 
 
 def _escape(value: Any) -> str:
@@ -156,7 +155,7 @@ def _key_value_table(pairs: dict) -> str:
 
 
 def _topics_table(report: TopicReport) -> str:
-    header = ("<tr><th>Topic</th><th>Top words</th><th>Prevalence</th><th>Dominant in</th>"
+    header = ("<tr><th>Topic</th><th>Top words (by P(word | topic))</th><th>Prevalence</th><th>Dominant in</th>"
               "<th>Coherence (NPMI)</th><th>Uniqueness</th></tr>")
     rows = "".join(
         f"<tr><td class=number>{topic}</td><td>{html.escape(' '.join(report.words(topic)))}</td>"
@@ -164,7 +163,7 @@ def _topics_table(report: TopicReport) -> str:
         f"<td class=number>{report.coherence[topic]:.3f}</td><td class=number>{report.uniqueness[topic]:.3f}</td></tr>"
         for topic in range(report.num_topics)
     )
-    return f"<h2>Topics</h2><table>{header}{rows}</table>"
+    return f"<h3>All topics</h3><table id=topics-table>{header}{rows}</table>"
 
 
 def _overlap_table(report: TopicReport) -> str:
@@ -183,24 +182,18 @@ def _overlap_table(report: TopicReport) -> str:
             f"<div class=scroll><table>{header}</tr>{rows}</table></div>")
 
 
-def _plots_section(plots: Plots) -> str:
+def _pictures_section(plots: Plots) -> str:
     if plots.skipped_reason:
-        return f"<h2>Plots</h2><p class=note>Plots were skipped: {html.escape(plots.skipped_reason)}</p>"
-    captions = {"tsne.png": "Documents in topic space (t-SNE)", "topic_words.png": "Top words per topic"}
-    figures = "".join(
-        f"<figure><img alt='{captions[name]}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
-        f"<figcaption>{captions[name]}</figcaption></figure>"
-        for name, png in plots.images.items()
-    )
-    return f"<h2>Plots</h2>{figures}"
+        return f"<h2>Pictures</h2><p class=note>No PNG pictures: {html.escape(plots.skipped_reason)}.</p>"
+    names = ", ".join(f"<a href='{html.escape(name)}'>{html.escape(name)}</a>" for name in sorted(plots.images))
+    return f"<h2>Pictures</h2><p>PNG pictures of the map and the top words lie beside this page: {names}.</p>"
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """A num_topics sweep's comparison.json and its plot (None when it was not drawn)."""
+    """A num_topics sweep's comparison.json (its PNG, drawn only where matplotlib was, stays beside it)."""
 
     document: dict
-    plot: Optional[bytes]
 
 
 def _number(value: Any, digits: int = 3) -> str:
@@ -218,25 +211,57 @@ def _comparison_section(comparison: Comparison) -> str:
         f"<td class=number>{_number(c.get('combined_score'))}</td><td class=number>{c.get('rank') or ''}</td></tr>"
         for c in comparison.document["candidates"]
     )
-    figure = ("" if comparison.plot is None else
-              f"<figure><img alt='Measures against the number of topics' "
-              f"src='data:image/png;base64,{base64.b64encode(comparison.plot).decode()}'>"
-              f"<figcaption>Measures against the number of topics</figcaption></figure>")
-    return (f"<h2>Choosing the number of topics</h2><p>{html.escape(comparison.document['why'])} "
-            f"(rule: {html.escape(str(comparison.document.get('rule')))})</p><table>{header}{rows}</table>{figure}")
+    return (f"<section id=comparison><h2>Choosing the number of topics</h2><p>{html.escape(comparison.document['why'])} "
+            f"(rule: {html.escape(str(comparison.document.get('rule')))})</p><div class=comparison>"
+            f"<div><table>{header}{rows}</table></div><div class=comparison-charts data-section=comparison-chart></div>"
+            f"</div></section>")
 
 
-def html_page(report: TopicReport, plots: Plots, parameters: dict, summary: dict,
+def comparison_data(comparison: Optional[Comparison]) -> Optional[dict]:
+    """What the page's comparison charts read: each candidate's measures, the choice, what is better."""
+    if comparison is None:
+        return None
+    keys = ("num_topics", "status", "validation_loss", "coherence", "uniqueness", "combined_score", "rank")
+    measures = [{"key": m.name, "label": m.label, "higher_is_better": m.higher_is_better} for m in MEASURES]
+    return {
+        "candidates": [{**{key: c.get(key) for key in keys}, "trained": c.get("status") == TRAINED}
+                       for c in comparison.document["candidates"]],
+        "chosen": comparison.document["chosen"]["num_topics"],
+        "measures": measures + [{"key": "combined_score", "label": "combined score", "higher_is_better": True}],
+    }
+
+
+def _asset(name: str) -> str:
+    """A file of page/, read through the package loader (the job imports this code from a zip)."""
+    content = pkgutil.get_data(__package__, f"page/{name}")
+    if content is None:
+        raise FileNotFoundError(f"page/{name} is missing from {__package__}")
+    return content.decode("utf-8")
+
+
+def html_page(report: TopicReport, shown: DocumentMap, plots: Plots, parameters: dict, summary: dict,
               comparison: Optional[Comparison] = None) -> str:
-    """One self-contained page: headline numbers, the num_topics choice, run parameters, topics, plots, labels."""
+    """One self-contained page: headline numbers, the num_topics choice, the document map, the topic
+    explorer, the topics and labels tables, the run parameters."""
+    data = page_data.page_data(report, summary, parameters, shown.rows, shown.coordinates, shown.colour_by,
+                               shown.groups, shown.group_of, comparison_data(comparison))
+    data.update(palette=list(PALETTE), others=OTHERS, others_colour=OTHERS_COLOUR)
     sections = [
         "<h2>Summary</h2>" + _key_value_table(summary),
         _comparison_section(comparison) if comparison is not None else "",
-        "<h2>Run parameters</h2>" + _key_value_table(parameters),
-        _topics_table(report),
-        _plots_section(plots),
+        f"<section id=documents><h2>Documents in topic space</h2><p>t-SNE of each document's topic shares, "
+        f"coloured by {html.escape(shown.colour_by)}.</p><div data-section=document-map></div></section>",
+        "<section id=topics><h2>Topics</h2><div data-section=topic-explorer></div>"
+        + _topics_table(report) + "</section>",
         _overlap_table(report) if report.labels is not None else "",
+        "<h2>Run parameters</h2>" + _key_value_table(parameters),
+        _pictures_section(plots),
     ]
     title = f"Topic report: {report.num_topics} topics, {len(report.inputs.documents)} documents"
-    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{title}</h1>{''.join(sections)}</body></html>\n")
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+            f"<meta name=viewport content='width=device-width, initial-scale=1'><link rel=icon href='data:,'>"
+            f"<title>{title}</title><style>{_asset('report.css')}</style></head><body><h1>{title}</h1>"
+            f"<noscript><p>The map, the topic explorer and the charts need JavaScript; the tables below do not.</p></noscript>"
+            f"{''.join(sections)}"
+            f"<script type=application/json id=report-data>{page_data.embedded_json(data)}</script>"
+            f"<script>{_asset('report.js')}</script></body></html>\n")

@@ -1,4 +1,4 @@
-"""The endpoint's request bodies (docs/design.md, section 8):
+"""The endpoint's request bodies (docs/design.md, section 10):
 
 - `application/json`: `{"instances": [{"text": "..."}, ...]}`, NTM's own JSON request shape with a
   text instead of features;

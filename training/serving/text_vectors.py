@@ -11,18 +11,18 @@ from typing import Iterable
 import numpy as np
 import scipy.sparse
 
-from training.preparation.serving_artifact import SETTINGS_FILE, VOCABULARY_FILE, read_text_settings
-from training.preparation.text_cleaning import clean_message
+from training.preparation.serving_artifact import SETTINGS_FILE, VOCABULARY_FILE
+from training.preparation.text_terms import TextSettings, document_terms, phrase_lookup
 from training.preparation.token_spool import bag_of_words
-from training.preparation.tokenizer import tokens
 
 
 class TextVectorizer:
     """The vocabulary and text settings of one dataset, applied to new documents."""
 
-    def __init__(self, vocabulary: list[str], settings: dict) -> None:
+    def __init__(self, vocabulary: list[str], settings: TextSettings) -> None:
         self.vocabulary = vocabulary
-        self.strip_headers = bool(settings["strip_headers"])
+        self.settings = settings
+        self._phrases = phrase_lookup(settings)
         self._column = {word: column for column, word in enumerate(vocabulary)}
 
     @classmethod
@@ -31,12 +31,12 @@ class TextVectorizer:
         vocabulary = (model_dir / VOCABULARY_FILE).read_text(encoding="utf-8").split("\n")
         if vocabulary and vocabulary[-1] == "":
             vocabulary.pop()
-        settings = read_text_settings(json.loads((model_dir / SETTINGS_FILE).read_text(encoding="utf-8")))
+        settings = TextSettings.from_json(json.loads((model_dir / SETTINGS_FILE).read_text(encoding="utf-8")))
         return cls(vocabulary, settings)
 
     def terms(self, text: str) -> list[str]:
         """The document's tokens, as the preparation's counting pass sees them."""
-        return tokens(clean_message(text) if self.strip_headers else text)
+        return document_terms(text, self.settings, self._phrases)
 
     def vectors(self, texts: Iterable[str]) -> scipy.sparse.csr_matrix:
         """Word counts per document (float32 CSR, columns sorted), one row per text, in order."""

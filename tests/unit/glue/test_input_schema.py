@@ -109,6 +109,10 @@ VALID = [
     {"corpus": CORPUS, "endpoint": {"instance_type": "ml.t2.medium"}, "transform": {"instance_count": 3}},
     {"corpus": CORPUS, "deploy_endpoint": False},
     {"corpus": CORPUS, "preparation": {"vocab_size": 5000, "text_field": "body", "strip_headers": True}},
+    {"corpus": CORPUS, "preparation": {"stop_words": ["Subject", "writes", "re:"], "default_stop_words": False}},
+    {"corpus": CORPUS, "preparation": {"stop_words": [], "clean_text": False}},
+    {"corpus": CORPUS, "preparation": {"stop_words": f"s3://{BUCKET}/incoming/lists/stop words.txt"}},
+    {"corpus": CORPUS, "preparation": {"phrases": True, "phrase_threshold": 1, "phrase_min_count": 5}},
     {"corpus": CORPUS, "source": {"bucket": BUCKET, "key": "incoming/news.jsonl.gz", "version_id": "3HL4kqtJ",
                                   "sequencer": "0055AED6DCD90281E5"}},
 ]
@@ -146,6 +150,17 @@ INVALID = [
     {"corpus": CORPUS, "deploy_endpoint": "yes"},
     {"corpus": CORPUS, "preparation": {"strip_headers": 1}},
     {"corpus": CORPUS, "preparation": {"text_field": 5}},
+    {"corpus": CORPUS, "preparation": {"stop_words": ["two words"]}},
+    {"corpus": CORPUS, "preparation": {"stop_words": ["a,b"]}},
+    {"corpus": CORPUS, "preparation": {"stop_words": [""]}},
+    {"corpus": CORPUS, "preparation": {"stop_words": "the"}},
+    {"corpus": CORPUS, "preparation": {"stop_words": f"s3://{BUCKET}/incoming/lists/"}},
+    {"corpus": CORPUS, "preparation": {"stop_words": f"s3://{BUCKET}/datasets/stop.txt"}},
+    {"corpus": CORPUS, "preparation": {"stop_words": [1, 2]}},
+    {"corpus": CORPUS, "preparation": {"stop_words": ["x"] * 5001}},
+    {"corpus": CORPUS, "preparation": {"default_stop_words": "no"}},
+    {"corpus": CORPUS, "preparation": {"phrases": 1}},
+    {"corpus": CORPUS, "preparation": {"phrase_threshold": True}},
 ]
 
 
@@ -222,6 +237,8 @@ SCHEMA_CANNOT_SEE = [
     {"corpus": CORPUS, "training": {"instance_count": 2.0}},  # 2.0 is an integer to JSON Schema
     {"corpus": CORPUS, "num_topics": [10, 20], "selection": 30},  # one of the candidates
     {"corpus": CORPUS, "num_topics": [10, 20], "selection": 20.0},
+    {"corpus": CORPUS, "preparation": {"stop_words": "s3://another-bucket/incoming/stop.txt"}},
+    {"corpus": CORPUS, "preparation": {"stop_words": ["w" * 30 + str(n) for n in range(400)]}},  # 12,400 characters
 ]
 RESOLVE_RUN_ALSO_TAKES = [
     {"corpus": CORPUS, "hyperparameters": {"epochs": "50"}},  # numbers typed as strings
@@ -261,7 +278,9 @@ def allowed(node: dict) -> str:
         high = f" and <= {_number(node['maximum'])}" if "maximum" in node else ""
         return f"{'an integer' if kind == 'integer' else 'a number'} {low}{high}"
     if kind == "array":
-        return f"a list of {node['minItems']} to {node['maxItems']} of those"
+        items = node["items"]
+        what = "of those" if "$ref" in items else f"texts matching `{items['pattern']}`"
+        return f"a list of {node['minItems']} to {_number(node['maxItems'])} {what}"
     return f"text matching `{node['pattern']}`" if "pattern" in node else "text"
 
 

@@ -99,3 +99,25 @@ def test_report_reads_the_run_outputs_and_arguments_fit_the_api_limit():
     assert all(len(argument) <= 256 for argument in arguments)
     assert arguments[arguments.index("--output") + 1] == "/opt/ml/processing/output/report"
     assert run["report"]["page_uri"] == run["output_uri"] + "report/report.html"
+
+
+def test_listed_stop_words_travel_as_arguments_packed_under_the_api_limits():
+    words = [f"word{number:04d}" for number in range(900)]
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz", "preparation": {"stop_words": words}})
+    arguments = run["prepare"]["arguments"]
+    packed = arguments[arguments.index("--stop-words") + 1:]
+    assert ",".join(packed).split(",") == sorted(words)
+    assert len(arguments) <= 100 and all(len(argument) <= 256 for argument in arguments)
+    assert run["prepare"]["stop_words_file"] is False
+
+
+def test_a_stop_word_file_is_a_processing_input_and_its_local_path_an_argument():
+    uri = f"s3://{BUCKET}/incoming/lists/stop.txt"
+    run = run_for({"corpus": f"s3://{BUCKET}/incoming/news.jsonl.gz",
+                   "preparation": {"stop_words": uri, "default_stop_words": False, "phrases": True, "clean_text": False}})
+    prepare = run["prepare"]
+    assert (prepare["stop_words_file"], prepare["stop_words_uri"]) == (True, uri)
+    arguments = prepare["arguments"]
+    assert arguments[arguments.index("--stop-words-file") + 1] == "/opt/ml/processing/input/stop-words/stop.txt"
+    assert {"--no-default-stop-words", "--phrases", "--no-clean-text"} <= set(arguments)
+    assert arguments[arguments.index("--phrase-threshold") + 1] == "0.5"

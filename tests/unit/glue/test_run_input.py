@@ -59,6 +59,15 @@ def test_numbers_typed_as_strings_are_accepted_for_hyperparameters():
     ({"deploy_endpoint": "yes"}, "deploy_endpoint"),
     ({"preparation": {"vocab_size": 1}}, "preparation.vocab_size"),
     ({"preparation": {"validation_fraction": 0.6}}, "preparation.validation_fraction"),
+    ({"preparation": {"stop_words": ["fine", "two words"]}}, "preparation.stop_words[1]: 'two words' is not one word"),
+    ({"preparation": {"stop_words": "stop.txt"}}, "preparation.stop_words: 'stop.txt' is neither a list of words nor the s3:// URI"),
+    ({"preparation": {"stop_words": ["w" * 40] * 300}}, "preparation.stop_words: more than 10,000 characters"),
+    ({"preparation": {"stop_words": f"s3://{BUCKET}/datasets/stop.txt"}}, "preparation.stop_words: 's3://data-bucket/datasets/stop.txt' must be under incoming/"),
+    ({"preparation": {"stop_words": "s3://other/incoming/stop.txt"}}, "preparation.stop_words: bucket 'other'"),
+    ({"preparation": {"default_stop_words": "no"}}, "preparation.default_stop_words"),
+    ({"preparation": {"phrase_threshold": 0}}, "preparation.phrase_threshold: 0 is outside"),
+    ({"preparation": {"phrase_threshold": 1.5}}, "preparation.phrase_threshold: 1.5 is outside 0.0..1.0"),
+    ({"preparation": {"phrase_min_count": 0}}, "preparation.phrase_min_count"),
     ({"run_name": "has spaces"}, "run_name"),
     ({"colour": "blue"}, "input.colour"),
 ])
@@ -84,6 +93,9 @@ def test_locations_must_be_inside_the_data_bucket(body, message):
 
 def test_settings_round_trip_through_json():
     assert RunSettings.deserialize(DEFAULTS.serialize()) == DEFAULTS
+    listed = parse(preparation={"stop_words": ["Foo", "bar", "foo"], "phrases": True}).settings
+    assert listed.preparation.stop_words == ("bar", "foo")
+    assert RunSettings.deserialize(listed.serialize()) == listed
 
 
 @pytest.mark.parametrize("name, value, expected", [

@@ -186,7 +186,7 @@ def test_gzipped_json_lines_with_missing_ids_and_labels(tmp_path):
     output = tmp_path / "dataset"
     _run([_write_jsonl(tmp_path / "c.jsonl.gz", documents, compress=True)], output, "--text-field", "body")
     lines = _document_lines(output)
-    assert lines[0] == {"id": f"{tmp_path / 'c.jsonl.gz'}:1", "split": lines[0]["split"]}
+    assert lines[0] == {"id": f"{tmp_path / 'c.jsonl.gz'}:1", "title": f"orbit rocket {_marker(0)}", "split": lines[0]["split"]}
     assert _manifest(output)["labels"] is False
 
 
@@ -375,7 +375,7 @@ def test_label_counts_survive_in_documents_jsonl(corpus, tmp_path):
     output = tmp_path / "dataset"
     _run([corpus], output)
     assert Counter(line["label"] for line in _document_lines(output)) == {"cars": 20, "food": 20, "space": 20}
-    assert np.all([set(line) == {"id", "label", "split"} for line in _document_lines(output)])
+    assert np.all([set(line) == {"id", "label", "title", "split"} for line in _document_lines(output)])
 
 
 def test_markers_and_hidden_files_in_a_folder_are_not_documents(tmp_path):

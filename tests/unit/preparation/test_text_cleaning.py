@@ -2,11 +2,13 @@
 
 from training.preparation.text_cleaning import (
     MAX_SIGNATURE_LINES,
+    TITLE_LENGTH,
     clean_message,
     remove_encoded_lines,
     remove_header,
     remove_quoted_replies,
     remove_signature,
+    title,
 )
 
 
@@ -54,3 +56,19 @@ def test_encoded_attachment_lines_are_removed_and_prose_is_kept():
         "Here is the driver you asked for.", "begin 644 driver.zip", "", "", "end", "Thanks."]
     long_prose = "A long sentence with many words but spaces between them, as prose has, stays."
     assert remove_encoded_lines(long_prose) == long_prose
+
+
+def test_title_is_the_subject_of_a_message():
+    message = "From: a@b.org\r\nSubject:  Re: Orbital   mechanics\r\nLines: 3\r\n\r\nBody text\r\n"
+    assert title(message) == "Re: Orbital mechanics"
+
+
+def test_title_is_the_first_non_blank_line_without_a_subject():
+    assert title("\n\n   The first line\nthe second") == "The first line"
+    assert title("From: a@b.org\n\nNo subject here") == "From: a@b.org"
+    assert title("   \n") == ""
+
+
+def test_a_long_title_is_cut_with_an_ellipsis():
+    cut = title("word " * 100)
+    assert len(cut) == TITLE_LENGTH and cut.endswith("\u2026")

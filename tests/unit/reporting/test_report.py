@@ -1,6 +1,5 @@
 """The topic report command (training.report) on small synthetic runs with known topics."""
 
-import base64
 import csv
 import io
 import json
@@ -62,7 +61,8 @@ def make_run(root: Path, labels: bool = True) -> dict:
         with (dataset / "transform" / f"part-0000{part}.pbr").open("wb") as handle:
             recordio.write_sparse(handle, sparse.csr_matrix(counts[rows]))
     documents = [
-        {"id": f"doc-{row}", "split": "train", **({"label": LABELS[topic]} if labels else {})}
+        {"id": f"doc-{row}", "title": f"A {LABELS[topic]} story <{row}>", "split": "train",
+         **({"label": LABELS[topic]} if labels else {})}
         for row, topic in enumerate(truth)
     ]
     write_lines(dataset / "documents.jsonl", [json.dumps(document) for document in documents])
@@ -129,19 +129,68 @@ def test_plots_are_valid_png_files(labelled):
         assert height > 100 and width > 300 and channels in (3, 4)
 
 
-def test_html_is_self_contained_with_every_topic_parameters_plots_and_label_overlap(labelled):
+def embedded_data(page: str) -> dict:
+    (text,) = re.findall(r"<script type=application/json id=report-data>(.*?)</script>", page, re.S)
+    return json.loads(text)
+
+
+def test_html_is_self_contained_with_every_topic_parameters_and_label_overlap(labelled):
     report, _ = labelled
     page = (report / "report.html").read_text()
 
     for words in TOPIC_WORDS.values():
         assert " ".join(words) in page
-    embedded = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
-    assert sorted(base64.b64decode(image) for image in embedded) == sorted(
-        (report / name).read_bytes() for name in ("tsne.png", "topic_words.png")
-    )
-    assert "http://" not in page and "https://" not in page
+    addresses = page.replace('"http://www.w3.org/2000/svg"', "")  # SVG's namespace name, never fetched
+    assert "http://" not in addresses and "https://" not in addresses
+    loaded = re.findall(r"<(?:script|img|link)\b[^>]*\b(?:src|href)=['\"]?([^'\" >]+)", page)
+    assert all(source.startswith("data:") for source in loaded)  # nothing is loaded from elsewhere
     assert "epochs" in page and "hyperparameters" in page
     assert "Labels vs topics" in page and all(f"<th>{label}</th>" in page for label in LABELS)
+    assert "<a href='tsne.png'>" in page  # the pictures lie beside the page, not inside it
+
+
+def test_the_embedded_report_data_has_every_topic_map_point_and_shown_document(labelled):
+    report, truth = labelled
+    data = embedded_data((report / "report.html").read_text())
+    documents = data["documents"]
+
+    assert [topic["top_words"] for topic in data["topics"]] == list(TOPIC_WORDS.values())
+    assert len(data["map"]["documents"]) == len(data["map"]["x"]) == len(truth) == data["map"]["total_documents"]
+    assert data["map"]["colour_by"] == "label" and sorted(data["map"]["groups"]) == sorted(LABELS)
+    for topic in data["topics"]:
+        listed = [documents["row"][position] for position in topic["documents"]]
+        assert sorted(listed) == [row for row in range(len(truth)) if truth[row] == topic["topic"]]
+        assert set(topic["top_words"]) <= set(topic["terms"])
+    assert documents["title"][0] == "A fruit story <0>" and "<0>" not in (report / "report.html").read_text()
+    assert documents["top_topics"][0][0] == truth[documents["row"][0]]
+
+
+def test_the_map_draws_at_most_the_stated_number_of_documents(tmp_path):
+    make_run(tmp_path)
+    assert main(arguments(tmp_path, tmp_path / "report", "--map-documents", "25")) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["map_documents"] == 25 and summary["map_cap"] == 25
+    data = embedded_data((tmp_path / "report" / "report.html").read_text())
+    assert len(data["map"]["documents"]) == 25 and data["map"]["total_documents"] == 40
+
+
+def test_run_parameters_show_the_run_s_locations_from_the_environment_not_job_paths(tmp_path, monkeypatch):
+    make_run(tmp_path)
+    model = "s3://data/runs/r1/model/ntm-train-k4/output/model.tar.gz"
+    monkeypatch.setenv("RUN_PARAMETER_RUN_ID", "r1")
+    monkeypatch.setenv("RUN_PARAMETER_MODEL", model)
+    monkeypatch.setenv("RUN_PARAMETER_DATASET", "s3://data/datasets/r1/")
+    monkeypatch.setenv("RUN_PARAMETER_TRANSFORM_OUTPUT", "s3://data/runs/r1/transform/")
+    monkeypatch.setenv("RUN_PARAMETER_COMPARISON", "s3://data/runs/r1/comparison/")
+    monkeypatch.setenv("RUN_PARAMETER_REPORT_JOB", "ntm-report-r1")
+    assert main(arguments(tmp_path, tmp_path / "report", "--run-parameters", '{"num_topics": [4]}')) == 0
+
+    parameters = embedded_data((tmp_path / "report" / "report.html").read_text())["parameters"]
+    assert list(parameters)[0] == "run_id" and parameters["run_id"] == "r1"
+    assert parameters["model"] == model and parameters["dataset"] == "s3://data/datasets/r1/"
+    assert parameters["transform_output"] == "s3://data/runs/r1/transform/" and parameters["report_job"] == "ntm-report-r1"
+    assert "comparison" not in parameters  # a single model: nothing was compared
+    assert str(tmp_path) not in json.dumps(parameters)
 
 
 def test_summary_has_the_headline_numbers(labelled):
@@ -175,7 +224,9 @@ def test_without_matplotlib_everything_but_the_plots_is_written(tmp_path, monkey
     assert written == ["document_topics.csv", "report.html", "summary.json", "topics.json"]
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert summary["plots"] == [] and "matplotlib" in summary["plots_skipped"]
-    assert "Plots were skipped" in (tmp_path / "report" / "report.html").read_text()
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "No PNG pictures: matplotlib is not installed here" in page
+    assert len(embedded_data(page)["map"]["documents"]) == 40  # the page's own map needs no matplotlib
 
 
 def _append_vocabulary(root):
@@ -337,25 +388,24 @@ def test_a_sweep_report_shows_the_comparison_and_why_the_number_won(tmp_path):
     page = (tmp_path / "report" / "report.html").read_text()
     assert "Choosing the number of topics" in page and "4 topics had the best combined score (0.92)" in page
     assert "<tr class=chosen><td class=number>4</td>" in page and "Failed" in page
-    assert "Measures against the number of topics" not in page  # the sweep drew no plot
+    comparison = embedded_data(page)["comparison"]
+    assert comparison["chosen"] == 4 and [c["trained"] for c in comparison["candidates"]] == [True, False]
+    assert "data-section=comparison-chart" in page
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert summary["num_topics_chosen_because"] == SWEEP_COMPARISON["why"]
 
 
-def test_a_comparison_on_s3_is_shown_with_the_plot_beside_it(tmp_path, s3, monkeypatch):
+def test_a_comparison_on_s3_is_shown(tmp_path, s3, monkeypatch):
     make_run(tmp_path)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # the report's own plots are not under test here
-    plot = PNG_MAGIC + b"comparison plot"
-    document = {**SWEEP_COMPARISON, "plot": "comparison.png", "plot_skipped": None}
-    s3.put_object(Bucket="data", Key="runs/r1/comparison/comparison.json", Body=json.dumps(document).encode())
-    s3.put_object(Bucket="data", Key="runs/r1/comparison/comparison.png", Body=plot)
+    s3.put_object(Bucket="data", Key="runs/r1/comparison/comparison.json", Body=json.dumps(SWEEP_COMPARISON).encode())
 
     comparison_uri = "s3://data/runs/r1/comparison/comparison.json"
     assert main(arguments(tmp_path, tmp_path / "report", "--comparison", comparison_uri)) == 0
 
     page = (tmp_path / "report" / "report.html").read_text()
     assert "4 topics had the best combined score (0.92)" in page
-    assert f"src='data:image/png;base64,{base64.b64encode(plot).decode()}'" in page
+    assert embedded_data(page)["comparison"]["chosen"] == 4
 
 
 def test_a_comparison_that_is_not_one_fails_clearly(tmp_path, capsys):

@@ -100,7 +100,7 @@ def test_a_document_without_a_known_word_is_an_empty_row_and_was_dropped_by_the_
 def test_the_strip_headers_setting_travels_with_the_artifact(prepared):
     dataset, _, model = prepared
     manifest = json.loads((dataset / "manifest.json").read_text())
-    assert model.strip_headers == manifest["options"]["strip_headers"]
+    assert model.settings.to_json() == manifest["text_settings"]
     assert model.vocabulary == layout.load_vocabulary(dataset)
 
 

@@ -42,11 +42,11 @@ def test_from_a_zip_file_the_same_sources_are_packed(tmp_path):
 def test_the_artifact_holds_vocabulary_settings_program_and_code(tmp_path):
     vocabulary = tmp_path / "vocab.txt"
     vocabulary.write_text("alpha\nbeta\n", encoding="utf-8")
-    relative = serving_artifact.write_serving_artifact(tmp_path, vocabulary, {"format_version": 1, "strip_headers": True})
+    relative = serving_artifact.write_serving_artifact(tmp_path, vocabulary, {"version": 1, "strip_headers": True})
     with tarfile.open(tmp_path / relative) as archive:
         names = archive.getnames()
         read = lambda name: archive.extractfile(name).read()  # noqa: E731
         assert read("vocab.txt") == b"alpha\nbeta\n"
-        assert json.loads(read("settings.json")) == {"format_version": 1, "strip_headers": True}
+        assert json.loads(read("settings.json")) == {"version": 1, "strip_headers": True}
         assert read("code/ntm_text_serving.py") == (REPO / "training/serving/container_entry.py").read_bytes()
     assert "code/training/serving/handler.py" in names and names[:2] == ["vocab.txt", "settings.json"]

@@ -62,3 +62,21 @@ def test_every_field_is_documented_in_readme():
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     missing = [f.name for f in fields(PipelineConfig) if f"`{f.name}`" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("foo, Bar", ("bar", "foo")),
+    (["x", "y"], ("x", "y")),
+    ("s3://bucket/incoming/stop.txt", "s3://bucket/incoming/stop.txt"),
+])
+def test_stop_words_from_context(given, expected):
+    from ntm_glue.run_input import merge_settings
+
+    # As every run sees them: merged (lower-cased, sorted) over the deployed defaults.
+    assert merge_settings(load(stop_words=given, phrases="true").run_defaults(), {}).preparation.stop_words == expected
+
+
+@pytest.mark.parametrize("given", [["two words"], "s3://bucket/incoming/", 5])
+def test_bad_stop_words_name_the_key(given):
+    with pytest.raises(ConfigError, match="^context key 'stop_words'"):
+        load(stop_words=given)

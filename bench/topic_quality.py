@@ -1,0 +1,138 @@
+"""Topic quality with yesterday's vocabulary defaults and today's, on the same corpus.
+
+    .venv/bin/python bench/topic_quality.py [CORPUS] [--label-field group] [--repetitions 3]
+
+CORPUS defaults to ../shared/data/20newsgroups.jsonl.gz, prepared with --strip-headers. Variants:
+- anchor, "before": the tokens and stop words preparation used before cleaning existed
+  (`--no-clean-text --no-default-stop-words --stop-words-file <scikit-learn's English list>`,
+  which gives byte-identical datasets to that code: checked when this bench was written);
+- "defaults": today's defaults (cleaning on, built-in list with the contraction supplement);
+- "phrases": today's defaults plus --phrases.
+Each variant's preparation runs as its own process, the variants alternating within each
+repetition; the wall-clock and CPU medians are printed. Each dataset then gets the offline harness's
+stand-in model (scikit-learn NMF, as tests/pipeline/local_deployment.py fits it, on the train split)
+at --num-topics topics, and the table shows topic uniqueness, NPMI coherence (on the transform
+corpus), label purity (dominant topic per document) and the debris words among each topic's top 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+from training.evaluation import topic_metrics  # noqa: E402
+from training.formats import dataset as layout  # noqa: E402
+from training.formats import recordio  # noqa: E402
+from training.preparation.stop_words import ENGLISH_STOP_WORDS  # noqa: E402
+
+DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "data" / "20newsgroups.jsonl.gz"
+# Words that say nothing about a topic: the fragments and address parts of issue 17's first run,
+# the rest of their kind (contraction fragments, mail and URL parts), and the team abbreviations
+# of the hockey results tables that made a topic of their own.
+DEBRIS = frozenset("""
+don didn doesn isn wasn aren weren couldn wouldn shouldn haven hasn hadn ll ve
+edu com org net gov www http ftp pub cs uk nj mit cmu
+la det bos pit tor chi van buf que nyi nyr phi wsh hfd mtl cgy edm wpg stl tb sj ott
+""".split())
+
+
+def variants(stop_list: Path) -> dict:
+    return {
+        "before": ["--no-clean-text", "--no-default-stop-words", "--stop-words-file", str(stop_list)],
+        "defaults": [],
+        "phrases": ["--phrases"],
+    }
+
+
+def prepare(corpus: Path, options: list, label_field: str, output: Path) -> tuple:
+    """Wall-clock and CPU seconds (user + system, all processes) of one preparation."""
+    command = [sys.executable, "-m", "training.prepare", "--input", str(corpus), "--output", str(output),
+               "--label-field", label_field, "--strip-headers", *options]
+    started, before = time.perf_counter(), os.times()
+    subprocess.run(command, check=True, cwd=REPOSITORY, stdout=subprocess.DEVNULL)
+    after = os.times()
+    return time.perf_counter() - started, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def quality(dataset: Path, num_topics: int) -> dict:
+    from sklearn.decomposition import NMF
+
+    vocabulary = layout.load_vocabulary(dataset)
+    train = scipy.sparse.vstack([recordio.read_sparse(path) for path in sorted((dataset / "train").glob("*.pbr"))]).tocsr()
+    model = NMF(n_components=num_topics, init="nndsvda", max_iter=400, random_state=0).fit(train)
+    top, _ = topic_metrics.top_words(np.log(model.components_.T + 1e-3), 10)
+    corpus = layout.load_corpus_matrix(dataset)
+    labels = [document.get("label", "") for document in layout.load_documents(dataset)]
+    dominant = topic_metrics.dominant_topics(model.transform(corpus))
+    _, counts = topic_metrics.label_topic_counts(labels, dominant, num_topics)
+    words = [[vocabulary[index] for index in row] for row in top]
+    return {
+        "uniqueness": float(topic_metrics.topic_uniqueness(top).mean()),
+        "coherence": float(topic_metrics.npmi_coherence(top, corpus).mean()),
+        "purity": topic_metrics.purity(counts),
+        "debris": sum(word in DEBRIS for row in words for word in row),
+        "phrases": sum("-" in word for row in words for word in row),
+        "vocabulary phrases": sum("-" in word for word in vocabulary),
+        "words": words,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--label-field", default="group")
+    parser.add_argument("--num-topics", type=int, default=20)
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--show-topics", action="store_true", help="print every topic's top 10 words")
+    arguments = parser.parse_args()
+    if not arguments.corpus.exists():
+        parser.error(f"{arguments.corpus} not found (the 20 Newsgroups file lives in ../shared/data)")
+    with tempfile.TemporaryDirectory() as scratch:
+        stop_list = Path(scratch) / "sklearn-english.txt"
+        stop_list.write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n", encoding="utf-8")
+        runs = variants(stop_list)
+        timings = {name: [] for name in runs}
+        for repetition in range(arguments.repetitions):
+            for name, options in runs.items():
+                timings[name].append(prepare(arguments.corpus, options, arguments.label_field, Path(scratch) / name))
+            print(f"repetition {repetition + 1}: " + ", ".join(f"{name} {times[-1][0]:.1f} s" for name, times in timings.items()),
+                  file=sys.stderr, flush=True)
+        results = {name: quality(Path(scratch) / name, arguments.num_topics) for name in runs}
+    wall = {name: statistics.median(t[0] for t in times) for name, times in timings.items()}
+    cpu = {name: statistics.median(t[1] for t in times) for name, times in timings.items()}
+    names = list(runs)
+    print(f"\n{arguments.corpus.name}, --strip-headers, NMF stand-in at {arguments.num_topics} topics; "
+          f"medians of {arguments.repetitions} preparations; load average {os.getloadavg()[0]:.1f} at the end\n")
+    print("| measure | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for measure, form in (("debris", "{}"), ("uniqueness", "{:.3f}"), ("coherence", "{:.3f}"), ("purity", "{:.3f}"),
+                          ("phrases", "{}"), ("vocabulary phrases", "{}")):
+        label = {"debris": "debris words in the top 10s", "phrases": "phrases in the top 10s",
+                 "vocabulary phrases": "phrases in the vocabulary", "coherence": "NPMI coherence",
+                 "uniqueness": "topic uniqueness", "purity": "label purity"}[measure]
+        print(f"| {label} | " + " | ".join(form.format(results[name][measure]) for name in names) + " |")
+    print("| preparation, wall clock | " + " | ".join(
+        f"{wall[name]:.2f} s" + ("" if name == "before" else f" ({wall[name] / wall['before']:.2f}x)") for name in names) + " |")
+    print("| preparation, CPU (all processes) | " + " | ".join(
+        f"{cpu[name]:.2f} s" + ("" if name == "before" else f" ({cpu[name] / cpu['before']:.2f}x)") for name in names) + " |")
+    if arguments.show_topics:
+        for name in names:
+            print(f"\n{name}:")
+            for number, words in enumerate(results[name]["words"]):
+                print(f"  {number:2d} " + " ".join(words))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""From one raw document to the terms its vector counts: the single path that preparation and
+serving share (docs/corpus-preparation.md, "Reproducing a document's vector").
+
+`TextSettings` holds every option that changes the terms (header stripping, cleaning, stop words,
+phrases). The preparation writes it into the dataset's manifest (`text_settings`), and
+`document_terms(text, settings)` applied to a raw document, then counted over the vocabulary,
+gives exactly that document's row in the dataset. The preparation computes the same thing in bulk
+(tokenizer.py per batch, phrases.py on the token spool); tests check that the two agree.
+
+Pure Python (re, dataclasses), no numpy: it runs in any of the containers, as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+
+from training.preparation.stop_words import CONTRACTION_STOP_WORDS, ENGLISH_STOP_WORDS
+from training.preparation.text_cleaning import clean_message
+
+SETTINGS_VERSION = 1
+PHRASE_JOINER = "-"  # never inside a single term (tokens split at hyphens), so a phrase cannot collide with one
+
+# Without cleaning: runs of 2+ word characters (CountVectorizer's rule), as before version 1.
+PLAIN_TOKEN = re.compile(r"\w\w+")
+# With cleaning: word characters joined by the punctuation of addresses and contractions, so that
+# "lwb@cs.utexas.edu", "ftp.uu.net:/pub/gif" or "don't" arrive whole and are judged once per
+# distinct token (`token_terms`), not re-scanned per occurrence.
+JOINED_TOKEN = re.compile(r"(?:\w\w+|\w(?=[.@'\u2019/:-]\w))(?:[.@'\u2019/:-]+\w+)*")
+_PIECE_SEPARATOR = re.compile(r"[.@/:-]+")
+# Generic top-level domains: a dotted name ending in one is a host name ("cs.cmu.edu").
+_GENERIC_DOMAINS = frozenset("com edu org net gov mil int arpa bitnet uucp".split())
+_COUNTRY_DOMAIN = re.compile(r"[a-z]{2}")
+_HOST_END = re.compile(r"[/:]")
+# A contraction's ending: its pieces ("don", "ll", "ve") are no words of their own.
+_CONTRACTION = re.compile(r"(?:n't|'ll|'ve|'re|'m|'d)$")
+# Numeric table rows (sports results, statistics) are found from two spaces or a tab before a
+# number: patterns that start with a literal, which the regular-expression engine scans for quickly.
+_TABLE_HINTS = (re.compile(r"  [-+(]?\d"), re.compile(r"\t[-+(]?\d"))
+_NUMBER_FIELD = re.compile(r"[-+(]?\d[\d.,:;%/+)x*-]*[a-z]?", re.IGNORECASE)
+TABLE_MIN_NUMBERS = 3
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    """Everything that decides which terms a raw document yields; stored with the dataset."""
+
+    strip_headers: bool = False
+    clean_text: bool = True
+    default_stop_words: bool = True
+    stop_words: tuple = ()  # the user's own, lower-case, sorted
+    phrases: tuple = ()  # (first, second) word pairs merged into one term, sorted
+
+    @property
+    def all_stop_words(self) -> frozenset:
+        built_in = (ENGLISH_STOP_WORDS | CONTRACTION_STOP_WORDS) if self.default_stop_words else frozenset()
+        return built_in | frozenset(self.stop_words)
+
+    def to_json(self) -> dict:
+        return {
+            "version": SETTINGS_VERSION,
+            "strip_headers": self.strip_headers,
+            "clean_text": self.clean_text,
+            "default_stop_words": self.default_stop_words,
+            "stop_words": list(self.stop_words),
+            "phrases": [list(pair) for pair in self.phrases],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TextSettings":
+        if data.get("version") != SETTINGS_VERSION:
+            raise ValueError(f"text settings version {data.get('version')!r} is not {SETTINGS_VERSION}")
+        return cls(
+            strip_headers=bool(data["strip_headers"]),
+            clean_text=bool(data["clean_text"]),
+            default_stop_words=bool(data["default_stop_words"]),
+            stop_words=tuple(data["stop_words"]),
+            phrases=tuple(tuple(pair) for pair in data["phrases"]),
+        )
+
+
+def phrase_term(first: str, second: str) -> str:
+    """A phrase's vocabulary entry: one line of vocab.txt, readable ("los-angeles")."""
+    return f"{first}{PHRASE_JOINER}{second}"
+
+
+def _is_table_row(line: str) -> bool:
+    fields = line.split()
+    numbers = sum(1 for field in fields if _NUMBER_FIELD.fullmatch(field))
+    return numbers >= TABLE_MIN_NUMBERS and 2 * numbers >= len(fields)
+
+
+def _table_rows(text: str) -> list:
+    """(start, end) of each numeric table row, in order."""
+    rows = set()
+    for hint in _TABLE_HINTS:
+        position = 0
+        while hint.pattern[0] != "\t" or "\t" in text:
+            found = hint.search(text, position)
+            if found is None:
+                break
+            start = text.rfind("\n", 0, found.start()) + 1
+            end = text.find("\n", found.end())
+            end = len(text) if end < 0 else end
+            if _is_table_row(text[start:end]):
+                rows.add((start, end))
+            position = end
+    return sorted(rows)
+
+
+def remove_table_rows(text: str) -> str:
+    """Drop lines that are mostly numbers in aligned columns: a statistics table's team and player
+    abbreviations ("DET", "BOS") otherwise make a topic of their own."""
+    rows = _table_rows(text)
+    if not rows:
+        return text
+    kept, resume = [], 0
+    for start, end in rows:
+        kept.append(text[resume:start])
+        resume = end
+    kept.append(text[resume:])
+    return "".join(kept)
+
+
+def clean(text: str, settings: TextSettings) -> str:
+    """The text whose words count: without message parts (strip_headers) and tables (clean_text)."""
+    if settings.strip_headers:
+        text = clean_message(text)
+    if settings.clean_text:
+        text = remove_table_rows(text)
+    return text
+
+
+def raw_tokens(text: str, settings: TextSettings) -> list:
+    """The document's tokens before `token_terms`: lower-cased, in order."""
+    pattern = JOINED_TOKEN if settings.clean_text else PLAIN_TOKEN
+    return pattern.findall(text.lower())
+
+
+def _is_address(token: str) -> bool:
+    if "@" in token or "://" in token or token.count("/") >= 2:
+        return True
+    if "." not in token:
+        return False
+    labels = _HOST_END.split(token, maxsplit=1)[0].split(".")
+    last = labels[-1]
+    return last in _GENERIC_DOMAINS or (len(labels) >= 3 and _COUNTRY_DOMAIN.fullmatch(last) is not None)
+
+
+@lru_cache(maxsize=1 << 16)
+def token_terms(token: str) -> tuple:
+    """The terms of one joined token (clean_text): none for an e-mail address, URL, host name or
+    path; none for a contraction ("don't", "i'll"); a possessive without its "'s"; otherwise its
+    pieces of 2+ characters ("well-known" -> well, known)."""
+    if _is_address(token):
+        return ()
+    terms = []
+    for piece in _PIECE_SEPARATOR.split(token.replace("\u2019", "'")):
+        if "'" in piece:
+            if _CONTRACTION.search(piece):
+                continue
+            if piece.endswith("'s"):
+                piece = piece[:-2]
+            terms.extend(part for part in piece.split("'") if len(part) >= 2)
+        elif len(piece) >= 2:
+            terms.append(piece)
+    return tuple(terms)
+
+
+def merge_phrases(terms: list, phrases: dict) -> list:
+    """Greedy, left to right: a pair of neighbours that is a phrase becomes the phrase's term."""
+    merged, position, count = [], 0, len(terms)
+    while position < count:
+        if position + 1 < count:
+            phrase = phrases.get((terms[position], terms[position + 1]))
+            if phrase is not None:
+                merged.append(phrase)
+                position += 2
+                continue
+        merged.append(terms[position])
+        position += 1
+    return merged
+
+
+def phrase_lookup(settings: TextSettings) -> dict:
+    return {(first, second): phrase_term(first, second) for first, second in settings.phrases}
+
+
+def document_terms(text: str, settings: TextSettings, phrases: dict | None = None) -> list:
+    """Every term of one raw document, in order (stop words included: the vocabulary leaves them
+    out). `phrases` is `phrase_lookup(settings)`, passed in when many documents share it."""
+    tokens = raw_tokens(clean(text, settings), settings)
+    if settings.clean_text:
+        tokens = [term for token in tokens for term in token_terms(token)]
+    if settings.phrases:
+        tokens = merge_phrases(tokens, phrase_lookup(settings) if phrases is None else phrases)
+    return tokens
+
+
+def term_counts(terms: Iterable, columns: dict) -> dict:
+    """A document's vector as {column: count}, for a vocabulary given as {word: column}."""
+    counts: dict = {}
+    for term in terms:
+        column = columns.get(term)
+        if column is not None:
+            counts[column] = counts.get(column, 0) + 1
+    return counts
