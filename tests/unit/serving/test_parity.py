@@ -56,11 +56,20 @@ def _handled(model, body, content_type: str):
     return recordio.read_sparse(io.BytesIO(answer))
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["raw", "strip-headers"])
+OPTIONS = {
+    "raw": ["--no-clean-text"],
+    "defaults": [],
+    "strip-headers": ["--strip-headers"],
+    "stop-words-and-phrases": ["--strip-headers", "--stop-words", "launch,engine", "--no-default-stop-words",
+                               "--phrases", "--phrase-min-count", "3", "--phrase-threshold", "0.3"],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(OPTIONS))
 def prepared(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("parity")
     corpus, texts = _corpus(folder)
-    options = ["--strip-headers"] if request.param else []
+    options = OPTIONS[request.param]
     assert prepare.main(["--input", str(corpus), "--output", str(folder / "dataset"), "--workers", "1", "--min-df", "2",
                          "--min-tokens", "1", "--train-shards", "2", *options]) == 0
     model = handler.model_fn(str(_model_dir(folder / "dataset", folder / "model")))
@@ -97,10 +106,12 @@ def test_a_document_without_a_known_word_is_an_empty_row_and_was_dropped_by_the_
     assert got[0].nnz == 0 and got[1].nnz > 0
 
 
-def test_the_strip_headers_setting_travels_with_the_artifact(prepared):
+def test_the_text_settings_travel_with_the_artifact(prepared):
     dataset, _, model = prepared
     manifest = json.loads((dataset / "manifest.json").read_text())
     assert model.settings.to_json() == manifest["text_settings"]
+    if "--phrases" in manifest["options"] or manifest["options"].get("phrases"):
+        assert manifest["text_settings"]["phrases"]  # the option set really merges phrases
     assert model.vocabulary == layout.load_vocabulary(dataset)
 
 
