@@ -72,6 +72,7 @@ destroy: install
 
 bench: install
 	$(PY) bench/prepare.py --label-field group --repetitions 5
+	$(PY) bench/serving.py --repetitions 3
 	$(PY) bench/report.py --repetitions 5
 
 clean:

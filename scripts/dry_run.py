@@ -24,7 +24,11 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "dry-run", "AWS_SECRET_ACCESS_KEY": "dry
 
 from tests.harness import Harness, Progress  # noqa: E402  (after the environment above)
 from tests.infra.synth import synthesize  # noqa: E402
-from tests.pipeline.local_deployment import deploy  # noqa: E402
+from tests.pipeline.local_deployment import deploy, endpoint_user  # noqa: E402
+from ntm_client import cli as client_cli, topics_command  # noqa: E402
+
+NEW_SENTENCES = ["The rocket left the launch pad and the capsule reached orbit around the planet.",
+                 "The striker scored a late goal and the coach praised the defence after the match."]
 
 
 class Printer:
@@ -109,7 +113,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         print("synthesizing the app (cdk.json context, cdk-nag on) ...", flush=True)
         synthesized = synthesize(Path(scratch) / "cdk.out")
-        with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=300, on_progress=Printer()) as harness:
+        with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=900, on_progress=Printer()) as harness:
             stack = deploy(harness, synthesized)
             name = args.corpus.name
             settings_key = f"incoming/{name.split('.', 1)[0]}.run.json"
@@ -141,7 +145,28 @@ def main() -> int:
             for message in stack.notifications():
                 print(f"\nnotification: {message['Subject']}\n{message['Message']}")
             print(f"copied the report to {args.output / 'report' / 'report.html'}")
+            if result.output["endpoint"]["enabled"]:
+                ask_endpoint(stack, result.output)
     return 0
+
+
+def ask_endpoint(stack, output: dict) -> None:
+    """What a user does next: `python -m ntm_client topics` against the endpoint, with two new sentences."""
+    endpoint = output["endpoint"]["endpoint_name"]
+    answers = Path(tempfile.mkdtemp()) / "topics.jsonl"
+    argv = ["topics", "--endpoint", endpoint, "--topics", output["outputs"]["run"] + "report/topics.json",
+            "--dominant", "2", "--words", "6", "--output", str(answers)]
+    for sentence in NEW_SENTENCES:
+        argv += ["--text", sentence]
+    print(f"\nasking the endpoint about two new sentences: python -m ntm_client {' '.join(argv[:3])} --text ...")
+    topics_command.run(client_cli.parser().parse_args(argv), session=endpoint_user(stack.harness, endpoint, stack.data_bucket))
+    for sentence, line in zip(NEW_SENTENCES, answers.read_text().splitlines()):
+        answer = json.loads(line)
+        print(f"  {sentence}")
+        for topic in answer.get("dominant_topics", []):
+            print(f"    topic {topic['topic']:>2} ({topic['weight']:.2f}): {' '.join(topic.get('words', []))}")
+        if "error" in answer:
+            print(f"    error: {answer['error']}")
 
 
 if __name__ == "__main__":

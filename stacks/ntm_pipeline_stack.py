@@ -141,8 +141,19 @@ class NtmPipelineStack(Stack):
                                   environment={})
         grant_describe_jobs(read_run_costs, "ReadRunCostsRole", config.name_prefix)
         scale_endpoint = EndpointScalingFunction(glue, config).function
+        smoke_test = glue.add("SmokeTestEndpoint", handler="smoke_test_endpoint.handler",
+                              description="Asks the new endpoint about a few corpus documents; compares with the batch transform",
+                              environment={}, timeout=Duration.seconds(120))
+        smoke_test.add_to_role_policy(iam.PolicyStatement(
+            actions=["sagemaker:InvokeEndpoint"],
+            resources=[self.format_arn(service="sagemaker", resource="endpoint", resource_name=config.endpoint_name)],
+        ))
+        storage.data.grant_read(smoke_test, f"{DATASETS_PREFIX}*")
+        storage.data.grant_read(smoke_test, f"{RUNS_PREFIX}*")
+        nag.accept_prefix_grants(smoke_test.role.node.find_child("DefaultPolicy"), "SmokeTestEndpointRole", storage.data,
+                                 [DATASETS_PREFIX, RUNS_PREFIX])
         return PipelineFunctions(resolve_run=resolve, load_dataset=load_dataset, endpoint_status=endpoint_status,
                                  training_metrics=training_metrics, collect_candidates=collect, read_choice=read_choice,
-                                 read_run_costs=read_run_costs, scale_endpoint=scale_endpoint)
+                                 read_run_costs=read_run_costs, scale_endpoint=scale_endpoint, smoke_test=smoke_test)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -42,6 +42,11 @@ from stacks.similarity import SimilarityStage
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 RECORDIO = "application/x-recordio-protobuf"
+# The serving artifact's entry script and code folder (training/preparation/serving_artifact.py). With the
+# folder on PYTHONPATH the container imports the script as it is (sklearn serving.import_module) and never
+# runs `pip install` on it, which an endpoint without internet access could not finish.
+TEXT_SERVING_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "ntm_text_serving.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+                            "PYTHONPATH": "/opt/ml/model/code"}
 
 
 # Nothing is installed at run time (jobs may have no internet): pictures that need matplotlib are
@@ -74,10 +79,11 @@ class PipelineFunctions:
     read_choice: lambda_.IFunction
     read_run_costs: lambda_.IFunction
     scale_endpoint: lambda_.IFunction
+    smoke_test: lambda_.IFunction
 
     def all(self) -> list[lambda_.IFunction]:
         return [self.resolve_run, self.load_dataset, self.endpoint_status, self.training_metrics,
-                self.collect_candidates, self.read_choice, self.read_run_costs, self.scale_endpoint]
+                self.collect_candidates, self.read_choice, self.read_run_costs, self.scale_endpoint, self.smoke_test]
 
 
 @dataclass(frozen=True)
@@ -197,10 +203,18 @@ class TopicPipeline(Construct):
                   self._deploy(functions, transform))
             .otherwise(transform))
         report = self._report()
-        transform.next(SimilarityStage(
+        similarity = SimilarityStage(
             self, images=self._images, role_arn=self._role_arn, processing_job=self._processing_job, catch=self._catch,
             s3_input=s3_input, lambda_task=self._lambda, endpoint_status=functions.endpoint_status,
-            failed=self._failed).chain(report))
+            failed=self._failed).chain(report)
+        # The smoke test compares the endpoint with this run's transform: only when it serves this run.
+        transform.next(sfn.Choice(self, "Endpoint deployed?")
+                       .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
+                             sfn.Choice(self, "Endpoint serves this run?")
+                             .when(sfn.Condition.boolean_equals("$.deployment.serves_this_run", True),
+                                   self._smoke_test(functions.smoke_test, similarity))
+                             .otherwise(similarity))
+                       .otherwise(similarity))
         costs = self._lambda("Read run costs", functions.read_run_costs, {"run.$": "$.run"}, "$.costs",
                              "Each job of the run with its instances and the seconds SageMaker billed")
         report.next(costs).next(self._summary())
@@ -335,12 +349,27 @@ class TopicPipeline(Construct):
         }, result_selector={"arn.$": "$.ModelArn"}, result_path="$.model",
             comment="Register the trained artifacts as a model (used by the endpoint and the transform)"))
 
+    def _create_text_model(self) -> sfn.CustomState:
+        """The endpoint's model: a serial inference pipeline whose first container turns raw text into
+        the dataset's own vectors (training/serving, from the dataset's serving artifact) for NTM."""
+        return self._catch(task(self, "Create text model", SageMakerCall("CreateModel"), {
+            "ModelName.$": "$.run.model.text_model_name",
+            "ExecutionRoleArn": self._role_arn,
+            "Containers": [
+                {"Image": self._images.sklearn_image, "ModelDataUrl.$": "$.run.dataset.serving_uri",
+                 "Environment": TEXT_SERVING_ENVIRONMENT},
+                {"Image": self._images.ntm_image, "ModelDataUrl.$": "$.training.model_artifacts"},
+            ],
+            "InferenceExecutionConfig": {"Mode": "Serial"},
+        }, result_selector={"arn.$": "$.ModelArn"}, result_path="$.text_model",
+            comment="Raw text in, NTM's topic weights out: the dataset's preprocessing, then the trained model"))
+
     def _deploy(self, functions: PipelineFunctions, next_state: sfn.IChainable) -> sfn.IChainable:
         endpoint_config = self._catch(task(self, "Create endpoint config", SageMakerCall("CreateEndpointConfig"), {
             "EndpointConfigName.$": "$.run.deploy.endpoint_config_name",
             "ProductionVariants": [{
                 "VariantName": "AllTraffic",
-                "ModelName.$": "$.run.model.name",
+                "ModelName.$": "$.run.model.text_model_name",
                 "InstanceType.$": "$.run.deploy.instance_type",
                 "InitialInstanceCount.$": "$.run.deploy.instance_count",
             }],
@@ -348,10 +377,47 @@ class TopicPipeline(Construct):
             "Tags": [{"Key": RUN_STARTED_TAG, "Value.$": "$.run.deploy.run_started_at"}],
         }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.endpoint_config",
             comment="A new endpoint config per run, so the previous one stays for rollback"))
+        # What the endpoint served before this run: a failed smoke test puts it back (stacks/endpoint_guard.py
+        # then decides whether, and when, this run may change it).
+        before = self._lambda("Record endpoint before", functions.endpoint_status,
+                              {"endpoint_name.$": "$.run.deploy.endpoint_name",
+                               "run_started_at.$": "$.run.deploy.run_started_at"}, "$.endpoint_before",
+                              "Does the endpoint exist already, and on which config (restored if the smoke test fails)?")
         deployment = EndpointDeployment(self, "Endpoint", endpoint_status=functions.endpoint_status,
                                         scale_endpoint=functions.scale_endpoint, failed=self._failed,
                                         catch=self._catch, next_state=next_state)
-        return endpoint_config.next(deployment.start)
+        return self._create_text_model().next(endpoint_config).next(before).next(deployment.start)
+
+    def _smoke_test(self, smoke_test: lambda_.IFunction, next_state: sfn.IChainable) -> sfn.IChainable:
+        """Raw text of a few of the run's documents to the new endpoint, against the transform's answers;
+        on a mismatch, put the endpoint back as it was (or delete it) and fail with both answers."""
+        check = self._lambda("Smoke test endpoint", smoke_test, {"run.$": "$.run", "transform.$": "$.transform"},
+                             "$.smoke_test", "The endpoint's topics for a few corpus documents, compared with the batch transform's")
+        failed = sfn.Pass(self, "Smoke test failed",
+                          parameters={"Error": "SmokeTestFailed", "Cause.$": "$.smoke_test.value.cause"},
+                          result_path="$.failure").next(self._failed)
+        endpoint = {"EndpointName.$": "$.run.deploy.endpoint_name"}
+        restore = self._catch(task(self, "Restore endpoint config", SageMakerCall("UpdateEndpoint"),
+                                   {**endpoint, "EndpointConfigName.$": "$.endpoint_before.value.endpoint_config_name"},
+                                   result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_rollback",
+                                   comment="The endpoint existed: back to the config it served before this run"))
+        # DeleteEndpoint has no optimized integration: the AWS SDK integration calls the API as it is.
+        delete = sfn.CustomState(self, "Delete new endpoint", state_json={
+            "Type": "Task", "Comment": "This run created the endpoint: remove it",
+            "Resource": f"arn:{Aws.PARTITION}:states:::aws-sdk:sagemaker:deleteEndpoint",
+            "Parameters": endpoint,
+            "ResultPath": "$.endpoint_rollback"})
+        delete.add_retry(errors=["SageMaker.SageMakerException"], interval=Duration.seconds(10), max_attempts=3, backoff_rate=2.0)
+        self._catch(delete)
+        restore.next(failed)
+        delete.next(failed)
+        return check.next(
+            sfn.Choice(self, "Smoke test passed?")
+            .when(sfn.Condition.boolean_equals("$.smoke_test.value.passed", True), next_state)
+            .otherwise(sfn.Choice(self, "Endpoint existed before?")
+                       .when(sfn.Condition.boolean_equals("$.endpoint_before.value.exists", True), restore)
+                       .otherwise(delete))
+        )
 
     def _transform(self) -> sfn.CustomState:
         return self._catch(task(self, "Batch transform", SageMakerCall("CreateTransformJob", run_job=True), {

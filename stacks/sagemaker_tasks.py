@@ -93,7 +93,7 @@ def grant_sagemaker_tasks(role: iam.Role, *, name_prefix: str, endpoint_name: st
         ),
         iam.PolicyStatement(
             sid="DeployEndpoint",
-            actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+            actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteEndpoint"],
             resources=[_arn(role, "endpoint", endpoint_name), owned["endpoint-config"]],
         ),
         iam.PolicyStatement(

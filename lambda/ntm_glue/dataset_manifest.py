@@ -40,6 +40,11 @@ def training_inputs(manifest: dict[str, Any], run: dict[str, Any]) -> dict[str, 
     too_many = [c["num_topics"] for c in candidates if c["num_topics"] > vocabulary]
     if too_many:
         raise DatasetError(f"num_topics {too_many[0]} is larger than the dataset's vocabulary of {vocabulary} words")
+    if run["deploy"]["enabled"] and not manifest.get("files", {}).get("serving"):
+        raise DatasetError(
+            "the dataset has no serving artifact (serving/model.tar.gz), which the endpoint's preprocessing "
+            "needs: prepare it again with this version of training.prepare, or run with deploy_endpoint false"
+        )
     shards = len(manifest.get("files", {}).get("train", []))
     instances = run["training"]["instance_count"]
     if shards < instances:

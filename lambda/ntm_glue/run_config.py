@@ -213,6 +213,7 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment, 
             "auxiliary_uri": f"{dataset_uri}auxiliary/",
             "transform_uri": f"{dataset_uri}transform/",
             "documents_uri": f"{dataset_uri}documents.jsonl",
+            "serving_uri": f"{dataset_uri}serving/model.tar.gz",
         },
         "training": {
             "candidates": candidates,
@@ -231,7 +232,9 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment, 
             "comparison_uri": f"{output_uri}comparison/",
             "arguments": _compare_arguments(settings),
         },
-        "model": {"name": name("model")},
+        # The NTM model reads the dataset's RecordIO (batch transform); the text model is the serial
+        # inference pipeline the endpoint serves: preprocessing container, then the same NTM artifact.
+        "model": {"name": name("model"), "text_model_name": name("text-model")},
         "deploy": {
             "enabled": settings.deploy_endpoint,
             "endpoint_name": deployment.endpoint_name,

@@ -68,6 +68,11 @@ def requirements(requirement_set: str) -> list[str]:
                        f"known: {sorted(IMAGES['requirement_sets'])}") from None
 
 
+def source_requirements(requirement_set: str) -> list[str]:
+    """Pins without a wheel for the set's Python: built here, without their dependencies."""
+    return list(IMAGES["requirement_sets"][requirement_set].get("build_from_source", []))
+
+
 def _pyenv_roots() -> list[Path]:
     roots = [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv"), "/root/.pyenv"]
     pyenv = shutil.which("pyenv")
@@ -181,10 +186,14 @@ def _build(environment: Path, interpreter: Path, full_version: str, requirement_
     if pins:
         _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check",
               "--only-binary=:all:", "--no-warn-script-location", *pins], f"installing {requirement_set} ({', '.join(pins)})")
+        sources = source_requirements(requirement_set)
+        if sources:
+            _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check", "--no-deps",
+                  "--no-build-isolation", "--no-warn-script-location", *sources], f"building {', '.join(sources)}")
         # A job in the image has pip, but no internet: here pip is gone altogether, and the job's
         # environment (sealed_environment) has no index either.
         _run([str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "pip"], "removing pip")
-    installed = _check_pins(python, pins)
+    installed = _check_pins(python, pins + source_requirements(requirement_set))
     (environment / MARKER).write_text(json.dumps({
         "python": full_version, "interpreter": str(interpreter), "requirement_set": requirement_set,
         "pins": pins, "installed": installed}, indent=1))
@@ -196,7 +205,7 @@ def build_environment(python_version: str, requirement_set: str) -> Path:
     pins = requirements(requirement_set)
     interpreter = find_interpreter(python_version)
     full_version = _full_version(interpreter)
-    name = f"py{python_version}-{requirement_set}-{environment_key(interpreter, full_version, pins)}"
+    name = f"py{python_version}-{requirement_set}-{environment_key(interpreter, full_version, pins + source_requirements(requirement_set))}"
     environment = CACHE / name
     if not _is_complete(environment):
         with locked(CACHE / f"{name}.lock"):

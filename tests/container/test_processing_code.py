@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import json
+import tarfile
 import re
 import math
 import os
@@ -119,6 +120,9 @@ def comparable(path: Path, out: Path):
     content = path.read_bytes().replace(str(out).encode(), b"<out>")
     if path.name == "report.html":
         return comparable_page(content)
+    if path.name.endswith(".tar.gz"):  # zlib versions compress differently: compare the members
+        with tarfile.open(path) as archive:
+            return [(m.name, archive.extractfile(m).read()) for m in archive.getmembers() if m.isfile()]
     return json.loads(content, parse_float=RoundedFloat) if path.suffix == ".json" else content
 
 

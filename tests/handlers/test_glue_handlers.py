@@ -35,7 +35,7 @@ def test_load_dataset_reads_the_manifest(resolve_env, context):
     s3.create_bucket(Bucket="data-bucket")
     s3.put_object(Bucket="data-bucket", Key="datasets/news/manifest.json", Body=json.dumps({
         "format_version": 1, "vocabulary_size": 2000, "documents": {"train": 10, "validation": 2, "test": 2},
-        "files": {"train": ["train/part-00000.pbr", "train/part-00001.pbr"]}}))
+        "files": {"train": ["train/part-00000.pbr", "train/part-00001.pbr"], "serving": "serving/model.tar.gz"}}))
     inputs = load_dataset.handler({"run": _run(resolve_env, context)}, context)
     assert inputs["candidates"][0]["hyperparameters"]["feature_dim"] == "2000"
     assert inputs["vocabulary_size"] == 2000
@@ -61,6 +61,7 @@ def test_endpoint_status_absent_then_present(context):
     sagemaker.create_endpoint(EndpointName="ntm-topics", EndpointConfigName="c")
     status = endpoint_status.handler({"endpoint_name": "ntm-topics"}, context)
     assert status["exists"] is True and status["status"] in ("Creating", "InService")
+    assert status["endpoint_config_name"] == "c"  # what a failed smoke test restores
 
 
 @mock_aws

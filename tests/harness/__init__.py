@@ -6,6 +6,7 @@ from tests.harness.gate import Progress, RequestRecord
 from tests.harness.harness import Harness, LambdaFailed
 from tests.harness.lambda_runtime import LambdaFunction
 from tests.harness.result import ExecutionResult, StateRun
+from tests.harness.sagemaker_endpoints import ContainerError, ContainerRequest
 from tests.harness.sagemaker_jobs import (
     JobFailed,
     ProcessingJobRun,
@@ -14,6 +15,6 @@ from tests.harness.sagemaker_jobs import (
 )
 
 __all__ = [
-    "ExecutionResult", "Harness", "JobFailed", "LambdaFailed", "LambdaFunction", "ProcessingJobRun", "Progress",
+    "ContainerError", "ContainerRequest", "ExecutionResult", "Harness", "JobFailed", "LambdaFailed", "LambdaFunction", "ProcessingJobRun", "Progress",
     "RequestRecord", "StateRun", "TrainingJobRun", "TransformJobRun",
 ]

@@ -150,9 +150,11 @@ class RequestGate:
         if self.listener is not None:
             self.listener(progress)
 
-    def intercept(self, service: str, operation: str, interceptor: Interceptor) -> None:
-        """`interceptor` may answer the request (return a response or raise ServiceError) or pass (None)."""
-        self._interceptors[(service, operation)].append(interceptor)
+    def intercept(self, service: str, operation: str, interceptor: Interceptor, *, first: bool = False) -> None:
+        """`interceptor` may answer the request (return a response or raise ServiceError) or pass (None);
+        `first` puts it before those already there (a test injecting a fault)."""
+        interceptors = self._interceptors[(service, operation)]
+        interceptors.insert(0, interceptor) if first else interceptors.append(interceptor)
 
     def observe(self, service: str, operation: str, observer: Observer) -> None:
         """`observer` sees the parameters and response of every successful request."""

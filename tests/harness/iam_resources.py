@@ -67,7 +67,7 @@ def _sagemaker(operation: str, params: Mapping[str, Any], scope: Scope) -> list[
         return [Authorization(action, params["ResourceArn"])]
     if operation.startswith("List"):
         return [Authorization(action, "*")]
-    noun = re.sub(r"^(Create|Describe|Stop|Delete|Update)", "", operation)
+    noun = re.sub(r"^(Create|Describe|Stop|Delete|Update|Invoke)", "", operation)
     name_parameter = f"{noun}Name"
     if name_parameter not in params:
         raise UnknownAuthorization(f"sagemaker:{operation} (no {name_parameter} parameter)")

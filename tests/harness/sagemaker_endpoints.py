@@ -5,20 +5,26 @@ What moto lacks and is added here, for requests sent by a principal:
 - a model's ExecutionRoleArn must exist and trust SageMaker; a config's models must exist;
 - an endpoint is Creating (or Updating) until described `polls` times, then takes the outcome the
   scenario planned (default InService), so a DescribeEndpoint/Wait/Choice loop really loops;
-- UpdateEndpoint (not implemented by moto) switches the endpoint to the new configuration.
+- UpdateEndpoint (not implemented by moto) switches the endpoint to the new configuration;
+- sagemaker-runtime InvokeEndpoint runs the endpoint's model container by container (a serial
+  inference pipeline: each container's answer, with its content type, is the next one's request;
+  the caller's Accept goes to the last), each through the scenario's `serve` hook, which reads the
+  container's ModelDataUrl as the model's execution role.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
-from tests.harness.gate import RequestGate, ServiceError
+from tests.harness.gate import RequestGate, ServiceError, read_payload
 from tests.harness.principals import Identities, Principal
 from tests.harness.sagemaker_jobs import SAGEMAKER_PRINCIPAL
 
@@ -32,6 +38,27 @@ class EndpointPlan:
     polls: int | None = None  # describes that still see Creating/Updating; None: the harness default
 
 
+class ContainerError(Exception):
+    """Raised by a `serve` hook: the container answered this HTTP status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True)
+class ContainerRequest:
+    container: dict[str, Any]  # the model's container definition (Image, ModelDataUrl, Environment)
+    body: bytes
+    content_type: str | None
+    accept: str | None  # the caller's Accept for the last container, None for the others
+    s3: BaseClient  # acts as the model's execution role
+
+
+# A container's answer: (body, content type).
+ServeHook = Callable[[ContainerRequest], tuple[bytes, str]]
+
+
 @dataclass
 class SageMakerEndpoints:
     identities: Identities
@@ -39,6 +66,7 @@ class SageMakerEndpoints:
     service_client: Callable[[str], BaseClient]
     polls: int
     plans: dict[str, EndpointPlan] = field(default_factory=dict)
+    serve: ServeHook | None = None
     _pending: dict[str, int] = field(default_factory=dict, init=False)
 
     def register(self, gate: RequestGate) -> None:
@@ -48,6 +76,7 @@ class SageMakerEndpoints:
         gate.observe("sagemaker", "CreateEndpoint", self._transition("Creating"))
         gate.intercept("sagemaker", "UpdateEndpoint", self._update_endpoint)
         gate.intercept("sagemaker", "DescribeEndpoint", self._described)
+        gate.intercept("sagemaker-runtime", "InvokeEndpoint", self._invoke_endpoint)
 
     def _exists(self, operation: str, **params: str) -> dict[str, Any] | None:
         try:
@@ -131,3 +160,29 @@ class SageMakerEndpoints:
         endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
         self._enter(name, "Updating")
         return {"EndpointArn": endpoint.arn}
+
+    def _invoke_endpoint(self, _: Principal, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["EndpointName"]
+        endpoint = self.backend().endpoints.get(name)
+        if endpoint is None:
+            raise ServiceError("ValidationError", f"Endpoint {name} of account {self.identities.account} not found.")
+        if endpoint.endpoint_status != "InService":
+            raise ServiceError("ValidationError", f"Endpoint {name} is {endpoint.endpoint_status}, not InService.")
+        sagemaker = self.service_client("sagemaker")
+        variant = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.endpoint_config_name)["ProductionVariants"][0]
+        model = sagemaker.describe_model(ModelName=variant["ModelName"])
+        containers = model.get("Containers") or [model["PrimaryContainer"]]
+        if self.serve is None:
+            raise ServiceError("ModelError", "the harness has no serve hook to run the model's containers", 424)
+        s3 = self.identities.client("s3", self.identities.assume(model["ExecutionRoleArn"], f"sagemaker:{name}"))
+        body, content_type = read_payload(params.get("Body")), params.get("ContentType")
+        for number, container in enumerate(containers, start=1):
+            last = number == len(containers)
+            try:
+                body, content_type = self.serve(ContainerRequest(container, body, content_type,
+                                                                 params.get("Accept") if last else None, s3))
+            except ContainerError as error:
+                raise ServiceError("ModelError", f"Received client error ({error.status}) from container-{number} "
+                                   f"with message \"{error.message}\".", 424) from error
+        return {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentType": content_type,
+                "InvokedProductionVariant": variant["VariantName"]}

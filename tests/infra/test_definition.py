@@ -48,6 +48,8 @@ def sample_state() -> dict[str, Any]:
         "similar": {"neighbours": run["similar"]["neighbours_uri"], "report_input": run["similar"]["neighbours_uri"]},
         "similar_index": {"job_name": run["similar"]["training_job_name"],
                           "model_artifacts": f"{run['similar']['model_output_uri']}x/output/model.tar.gz"},
+        "endpoint_before": {"value": {"exists": True, "status": "InService", "failure_reason": "", "busy": False,
+                                      "endpoint_config_name": "ntm-epc-an-earlier-run", "newer_run_deployed": False}},
     }
 
 
@@ -78,8 +80,8 @@ def test_every_sagemaker_request_matches_the_api_model(definition):
     model = botocore.session.get_session().get_service_model("sagemaker")
     tasks = sagemaker_tasks(definition)
     assert {name for name in tasks} == {
-        "Prepare corpus", "Prepare corpus with stop-word file", "Train topic model", "Create model", "Create endpoint config",
-        "Create endpoint", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
+        "Prepare corpus", "Prepare corpus with stop-word file", "Train topic model", "Create model", "Create text model", "Create endpoint config",
+        "Create endpoint", "Restore endpoint config", "Update endpoint", "Batch transform", "Report topics", "Compare candidates",
         "Count terms", "Encode shards", "Encode shards with stop-word file", "Assemble dataset",
         "Index topic vectors", "Train similarity index", "Create similarity model", "Find neighbours", "Collect neighbours",
         "Create similarity endpoint config", "Create similarity endpoint", "Update similarity endpoint",
@@ -111,6 +113,15 @@ def test_the_similarity_index_gets_string_hyperparameters_from_the_run(definitio
     assert request["HyperParameters"] == {"feature_dim": "30", "sample_size": "100", "k": "11",
                                           "predictor_type": "classifier", "index_metric": "COSINE",
                                           "index_type": "faiss.Flat"}
+
+
+def test_the_sdk_integrations_delete_endpoint_request_matches_the_api_model(definition):
+    """DeleteEndpoint has no optimized integration; the AWS SDK one sends the Parameters as the API request."""
+    state = all_states(definition)["Delete new endpoint"]
+    assert state["Resource"].endswith(":states:::aws-sdk:sagemaker:deleteEndpoint")
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("DeleteEndpoint").input_shape
+    report = ParamValidator().validate(apply_parameters(state["Parameters"], sample_state()), shape)
+    assert not report.has_errors(), report.generate_report()
 
 
 def test_the_validation_catches_a_number_hyperparameter(definition):

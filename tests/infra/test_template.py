@@ -9,7 +9,7 @@ from aws_cdk.assertions import Match, Template
 
 from tests.infra.cfn import all_states, state_machine_definition
 
-PAID_STAGES = ["Prepare corpus", "Create model", "Create endpoint config", "Report topics",
+PAID_STAGES = ["Prepare corpus", "Create model", "Create text model", "Create endpoint config", "Report topics",
                "Create endpoint", "Update endpoint", "Batch transform", "Compare candidates"]
 
 
@@ -197,8 +197,24 @@ def test_endpoint_wait_is_a_bounded_loop(definition):
 
 def test_deploy_is_skipped_when_the_run_says_so(definition):
     choice = definition["States"]["Deploy endpoint?"]
-    assert choice["Choices"] == [{"Variable": "$.run.deploy.enabled", "BooleanEquals": True, "Next": "Create endpoint config"}]
+    assert choice["Choices"] == [{"Variable": "$.run.deploy.enabled", "BooleanEquals": True, "Next": "Create text model"}]
     assert choice["Default"] == "Batch transform"
+
+
+def test_the_endpoint_serves_a_serial_pipeline_of_the_datasets_preprocessing_then_ntm(states):
+    """Batch transform keeps the NTM-only model (it reads the prepared RecordIO); the endpoint's
+    config names the text model, whose first container is the dataset's serving artifact."""
+    text_model = states["Create text model"]["Parameters"]
+    preprocessing, ntm = text_model["Containers"]
+    assert text_model["InferenceExecutionConfig"] == {"Mode": "Serial"}
+    assert preprocessing["ModelDataUrl.$"] == "$.run.dataset.serving_uri"
+    assert preprocessing["Environment"] == {"SAGEMAKER_PROGRAM": "ntm_text_serving.py",
+                                            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+                                            "PYTHONPATH": "/opt/ml/model/code"}
+    assert ntm["ModelDataUrl.$"] == "$.training.model_artifacts"
+    assert "sagemaker-scikit-learn:1.2-1-cpu-py3" in json.dumps(preprocessing["Image"]) and "ntm:1" in json.dumps(ntm["Image"])
+    assert states["Create endpoint config"]["Parameters"]["ProductionVariants"][0]["ModelName.$"] == "$.run.model.text_model_name"
+    assert states["Batch transform"]["Parameters"]["ModelName.$"] == "$.run.model.name"
 
 
 def test_preparation_is_skipped_for_a_prepared_dataset(definition):

@@ -12,6 +12,10 @@ SageMaker jobs do what the real ones would do to S3, locally:
   (scikit-learn NMF, a stand-in for NTM's learning, so that the topics in a report make sense);
 - batch transform answers each RecordIO input with one JSON line of topic weights per record;
 - k-NN training and transform (the similarity stage) run an exact stand-in (knn_standin.py).
+- the endpoint (sagemaker-runtime InvokeEndpoint) runs its serial pipeline: the preprocessing
+  container's handler from the dataset's serving artifact, called as the scikit-learn serving
+  library calls it (model_fn once, then input_fn -> predict_fn -> output_fn; tests/container proves
+  the library itself does the same), then the NTM stand-in on the RecordIO it answered.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import platform
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -32,7 +37,10 @@ import numpy as np
 from moto.events.models import EventPattern
 from scipy import sparse
 
+from stacks.image_registries import NTM_REPOSITORY, SKLEARN_REPOSITORY
 from tests.harness import (
+    ContainerError,
+    ContainerRequest,
     ExecutionResult,
     Harness,
     JobFailed,
@@ -54,7 +62,15 @@ from tests.infra.synth import Synthesized
 from tests.pipeline import knn_standin
 from training.formats import ntm_artifact as model_params
 from training.formats import recordio
+from training.preparation import serving_artifact
+from training.serving import handler as text_handler
 
+REPO = Path(__file__).resolve().parents[2]
+RECORDIO = "application/x-recordio-protobuf"
+# NTM's inference request types (FACTS §3); the stand-in reads the RecordIO one.
+NTM_REQUEST_TYPES = {RECORDIO, "application/json", "application/jsonlines", "text/csv"}
+# What the serving library hands input_fn as text rather than bytes (sagemaker-containers UTF8_TYPES).
+UTF8_TYPES = {"application/json", "text/csv"}
 
 @dataclass(frozen=True)
 class ProcessingRuntime:
@@ -104,6 +120,9 @@ class LocalStack:
             assert prepare.main(["--input", str(corpus), "--output", str(output), "--min-train-shards", "2"]) == 0
             upload_folder(self.harness.client("s3"), output, S3Location(self.data_bucket, prefix))
         return f"s3://{self.data_bucket}/{prefix}"
+
+    def endpoint_user(self, endpoint_name: str) -> Any:
+        return endpoint_user(self.harness, endpoint_name, self.data_bucket)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         """Put an object as a user would, and return the S3 EventBridge event AWS would emit for it."""
@@ -168,6 +187,31 @@ class LocalStack:
 
     def keys(self, prefix: str) -> list[str]:
         return list_keys(self.harness.client("s3"), S3Location(self.data_bucket, prefix))
+
+
+def endpoint_user(harness: Harness, endpoint_name: str, bucket: str) -> Any:
+    """A stand-in for a boto3 Session whose clients act as a user allowed to call (and describe)
+    one endpoint and read one bucket: what README tells a user's role to allow."""
+    role_arn = f"arn:aws:iam::{harness.account}:role/user-of-{endpoint_name}"
+    endpoint_arn = f"arn:aws:sagemaker:{harness.region}:{harness.account}:endpoint/{endpoint_name}"
+    if not harness.identities.role_exists(role_arn):
+        harness.create_role(role_arn, trusted_service="ec2.amazonaws.com", policies={"use-endpoint": {
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"],
+                 "Resource": endpoint_arn},
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}})
+    return _PrincipalSession(harness.identities, harness.identities.assume(role_arn, "user"))
+
+
+@dataclass(frozen=True)
+class _PrincipalSession:
+    """Stands for a boto3 Session: `client(service)` acts as one principal, its requests checked."""
+
+    identities: Any
+    principal: Any
+
+    def client(self, service: str, **_: Any) -> Any:
+        return self.identities.client(service, self.principal)
 
 
 def object_created_event(bucket: str, key: str, size: int, version: str | None, account: str, region: str) -> dict:
@@ -302,25 +346,110 @@ def train_locally(harness: Harness) -> Callable[[TrainingJobRun], None]:
     return train
 
 
+def _read_object(s3, uri: str) -> bytes:
+    location = S3Location.parse(uri)
+    return s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
+
+
+def topic_weights(decoder: np.ndarray, rows: sparse.csr_matrix) -> list[list[float]]:
+    """The stand-in NTM's answer per row: the rows' words scored by the decoder's word affinities."""
+    affinity = np.exp(decoder - decoder.max(axis=0))
+    affinity /= affinity.sum(axis=0)
+    scores = rows @ affinity + 1e-9
+    weights = scores / scores.sum(axis=1, keepdims=True)
+    return [[round(float(w), 6) for w in row] for row in weights]
+
+
 def transform_with_model(harness: Harness) -> Callable[[TransformJobRun], None]:
     """Topic weights per record from the model the transform names (its decoder's word affinities)."""
     def transform(run: TransformJobRun) -> None:
         model = harness.client("sagemaker").describe_model(ModelName=run.request["ModelName"])
-        location = S3Location.parse(model["PrimaryContainer"]["ModelDataUrl"])
         # Read as the job's role, as SageMaker fetches the model artifact for the container.
-        tarball = run.s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
+        tarball = _read_object(run.s3, model["PrimaryContainer"]["ModelDataUrl"])
         if knn_standin.is_knn_image(model["PrimaryContainer"]["Image"]):
             knn_standin.transform(run, tarball)
             return
         decoder = model_params.load_decoder(io.BytesIO(tarball))
-        affinity = np.exp(decoder - decoder.max(axis=0))
-        affinity /= affinity.sum(axis=0)
         for relative_key, data in run.inputs().items():
-            scores = recordio.read_sparse(io.BytesIO(data)) @ affinity + 1e-9
-            weights = scores / scores.sum(axis=1, keepdims=True)
-            lines = "".join(json.dumps({"topic_weights": [round(float(w), 6) for w in row]}) + "\n" for row in weights)
-            run.write_output(relative_key, lines.encode())
+            weights = topic_weights(decoder, recordio.read_sparse(io.BytesIO(data)))
+            run.write_output(relative_key, "".join(json.dumps({"topic_weights": row}) + "\n" for row in weights).encode())
     return transform
+
+
+def _check_packed_code(model_dir: Path, environment: dict[str, str]) -> None:
+    """The artifact must carry the entry script the environment names and this checkout's code,
+    which is what runs here in-process."""
+    code = model_dir / serving_artifact.CODE_FOLDER
+    for variable in ("SAGEMAKER_SUBMIT_DIRECTORY", "PYTHONPATH"):
+        if environment.get(variable) != serving_artifact.SUBMIT_DIRECTORY:
+            raise ContainerError(500, f"{variable} is {environment.get(variable)!r}, not {serving_artifact.SUBMIT_DIRECTORY}")
+    program = code / environment.get("SAGEMAKER_PROGRAM", "")
+    if not program.is_file() or program.read_bytes() != (REPO / "training/serving/container_entry.py").read_bytes():
+        raise ContainerError(500, f"SAGEMAKER_PROGRAM {environment.get('SAGEMAKER_PROGRAM')!r} is not the serving entry script")
+    for path in (code / "training").rglob("*.py"):
+        if path.read_bytes() != (REPO / path.relative_to(code)).read_bytes():
+            raise ContainerError(500, f"the artifact's {path.relative_to(code)} differs from this checkout's")
+
+
+class LocalEndpointContainers:
+    """The `serve` hook: each container of the endpoint's model, run here (one worker each, loaded once)."""
+
+    def __init__(self) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="endpoint-models-")
+        self._loaded: dict[str, Any] = {}
+
+    def __call__(self, request: ContainerRequest) -> tuple[bytes, str]:
+        image = request.container["Image"]
+        if image.endswith("/" + SKLEARN_REPOSITORY):
+            return self._preprocess(request)
+        if image.endswith("/" + NTM_REPOSITORY):
+            return self._ntm(request)
+        raise ContainerError(500, f"the harness cannot run image {image}")
+
+    def _model(self, request: ContainerRequest, load: Callable[[bytes], Any]) -> Any:
+        url = request.container["ModelDataUrl"]
+        if url not in self._loaded:
+            self._loaded[url] = load(_read_object(request.s3, url))
+        return self._loaded[url]
+
+    def _load_preprocessing(self, environment: dict[str, str]) -> Callable[[bytes], Any]:
+        def load(tarball: bytes) -> Any:
+            model_dir = Path(tempfile.mkdtemp(dir=self._scratch.name))
+            with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
+                archive.extractall(model_dir, filter="data")
+            _check_packed_code(model_dir, environment)
+            return text_handler.model_fn(str(model_dir))
+        return load
+
+    def _preprocess(self, request: ContainerRequest) -> tuple[bytes, str]:
+        model = self._model(request, self._load_preprocessing(request.container.get("Environment", {})))
+        content_type = request.content_type or "application/json"
+        content = request.body.decode("utf-8") if content_type in UTF8_TYPES else request.body
+        try:
+            texts = text_handler.input_fn(content, content_type)
+            return text_handler.output_fn(text_handler.predict_fn(texts, model), request.accept or "application/json")
+        except Exception as error:  # the serving library answers any error of these functions with 500
+            raise ContainerError(500, f"{type(error).__name__}: {error}") from error
+
+    def _ntm(self, request: ContainerRequest) -> tuple[bytes, str]:
+        if request.content_type not in NTM_REQUEST_TYPES:
+            raise ContainerError(415, f"NTM does not accept content type {request.content_type!r}")
+        decoder = self._model(request, lambda tarball: model_params.load_decoder(io.BytesIO(tarball)))
+        if request.content_type == RECORDIO:
+            rows = recordio.read_sparse(io.BytesIO(request.body))
+        elif request.content_type == "text/csv":  # dense rows as wide as the vocabulary (the tutorial's way)
+            rows = sparse.csr_matrix(np.loadtxt(io.StringIO(request.body.decode()), delimiter=",", ndmin=2, dtype=np.float32))
+        else:
+            raise ContainerError(415, f"the NTM stand-in reads {RECORDIO} or text/csv, not {request.content_type}")
+        if rows.shape[1] != decoder.shape[0]:
+            raise ContainerError(400, f"{rows.shape[1]} features per row, the model has {decoder.shape[0]}")
+        weights = topic_weights(decoder, rows)
+        accept = request.accept if request.accept not in (None, "*/*") else "application/json"
+        if accept == "application/json":
+            return json.dumps({"predictions": [{"topic_weights": row} for row in weights]}).encode(), accept
+        if accept == "application/jsonlines":
+            return "".join(json.dumps({"topic_weights": row}) + "\n" for row in weights).encode(), accept
+        raise ContainerError(406, f"the NTM stand-in answers application/json or application/jsonlines, not {accept}")
 
 
 # -- deployment ---------------------------------------------------------------------------------
@@ -360,5 +489,54 @@ def deploy(harness: Harness, synthesized: Synthesized, definition: dict[str, Any
     harness.hooks.processing = lambda run: processing_jobs.append(run_processing_job(run))
     harness.hooks.training = train_locally(harness)
     harness.hooks.transform = transform_with_model(harness)
+    harness.endpoints.serve = LocalEndpointContainers()
     return LocalStack(harness, synthesized, deployment, arn, deployment.ref(data_logical), queue_url, processing_jobs)
 
+
+
+def serve_dataset(harness: Harness, dataset: Path, bucket: str, endpoint_name: str, num_topics: int = 4) -> str:
+    """An InService endpoint serving a locally prepared dataset's text model, without running the
+    pipeline (for client tests and benchmarks): the dataset's serving artifact and an NTM-format
+    model fitted to its corpus, in `bucket`. Returns the S3 URI of a topics.json for that model."""
+    from sklearn.decomposition import NMF
+
+    from stacks.image_registries import REGISTRY_ACCOUNTS
+
+    s3, sagemaker = harness.client("s3"), harness.client("sagemaker")
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=bucket)
+    corpus = recordio_corpus(dataset)
+    nmf = NMF(n_components=num_topics, init="nndsvda", max_iter=200, random_state=0).fit(corpus)
+    decoder = np.log(nmf.components_.T + 1e-3).astype(np.float32)
+    with tempfile.TemporaryDirectory() as scratch:
+        model_path = Path(scratch) / "model.tar.gz"
+        model_params.write_model_tarball(model_path, decoder)
+        s3.put_object(Bucket=bucket, Key="serving-test/model.tar.gz", Body=model_path.read_bytes())
+    s3.put_object(Bucket=bucket, Key="serving-test/serving.tar.gz", Body=(dataset / "serving" / "model.tar.gz").read_bytes())
+    vocabulary = (dataset / "auxiliary" / "vocab.txt").read_text(encoding="utf-8").split()
+    topics = {"topics": [{"topic": k, "words": [{"word": vocabulary[i], "weight": float(nmf.components_[k, i])}
+                                               for i in np.argsort(-nmf.components_[k])[:10]]} for k in range(num_topics)]}
+    s3.put_object(Bucket=bucket, Key="serving-test/topics.json", Body=json.dumps(topics).encode())
+    role_arn = f"arn:aws:iam::{harness.account}:role/serving-test-sagemaker"
+    if not harness.identities.role_exists(role_arn):
+        harness.create_role(role_arn, trusted_service="sagemaker.amazonaws.com", policies={"read-models": {
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}})
+    ntm_account, sklearn_account = REGISTRY_ACCOUNTS[harness.region]
+    registry = "dkr.ecr.{}.amazonaws.com".format(harness.region)
+    sagemaker.create_model(ModelName=f"{endpoint_name}-model", ExecutionRoleArn=role_arn, Containers=[
+        {"Image": f"{sklearn_account}.{registry}/{SKLEARN_REPOSITORY}", "ModelDataUrl": f"s3://{bucket}/serving-test/serving.tar.gz",
+         "Environment": {"SAGEMAKER_PROGRAM": serving_artifact.PROGRAM, "SAGEMAKER_SUBMIT_DIRECTORY": serving_artifact.SUBMIT_DIRECTORY,
+                         "PYTHONPATH": serving_artifact.SUBMIT_DIRECTORY}},
+        {"Image": f"{ntm_account}.{registry}/{NTM_REPOSITORY}", "ModelDataUrl": f"s3://{bucket}/serving-test/model.tar.gz"}],
+        InferenceExecutionConfig={"Mode": "Serial"})
+    sagemaker.create_endpoint_config(EndpointConfigName=f"{endpoint_name}-config", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": f"{endpoint_name}-model", "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1}])
+    sagemaker.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=f"{endpoint_name}-config")
+    harness.endpoints.serve = harness.endpoints.serve or LocalEndpointContainers()
+    return f"s3://{bucket}/serving-test/topics.json"
+
+
+def recordio_corpus(dataset: Path) -> sparse.csr_matrix:
+    return sparse.vstack([recordio.read_sparse(path) for path in sorted((dataset / "transform").glob("part-*.pbr"))]).tocsr()

@@ -20,7 +20,7 @@ from tests.pipeline.test_similarity import KNN_STATES, check_similar_documents
 
 ENDPOINT = "ntm-topics"
 SIMILAR_ENDPOINT = "ntm-similar"
-ENDPOINT_STATES = {"Create endpoint config", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
+ENDPOINT_STATES = {"Create text model", "Create endpoint config", "Record endpoint before", "Find endpoint", "Create endpoint", "Update endpoint", "Check endpoint"}
 
 
 def upload_corpus(stack: LocalStack) -> str:
@@ -40,8 +40,9 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     stack.finish(result)
     assert result.status == "SUCCEEDED", result.report()
     visited = [state.name for state in result.states]
-    for state in ("Prepare corpus", "Load dataset", "Train topic model", "Create model", "Create endpoint",
-                  "Check endpoint", "Batch transform", "Report topics", "Run succeeded"):
+    for state in ("Prepare corpus", "Load dataset", "Train topic model", "Create model", "Create text model",
+                  "Create endpoint", "Check endpoint", "Batch transform", "Smoke test endpoint", "Report topics",
+                  "Run succeeded"):
         assert state in visited, state
     assert "Update endpoint" not in visited
     outputs = result.output["outputs"]
@@ -69,6 +70,7 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     check_similar_documents(stack, result, k=10, num_topics=30)
     (message,) = stack.notifications()
     assert "succeeded" in message["Subject"] and outputs["report"] in message["Message"]
+    assert_endpoint_answers_raw_text(stack, result)
     # A day later, nobody called it: the hourly check deletes it (configs kept) and tells the topic;
     # the next run finds it absent and creates it again, as this one did.
     assert stack.tick() == [{"deleted": False, "reason": "changed 0.0 h ago"}]
@@ -79,6 +81,29 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     assert stack.harness.client("sagemaker").describe_endpoint_config(EndpointConfigName=slept["endpoint_config_name"])
     (note,) = stack.notifications()
     assert note["Subject"] == f"[ntm] Endpoint {ENDPOINT} deleted after no invocations in 24 h"
+
+
+def assert_endpoint_answers_raw_text(stack: LocalStack, result) -> None:
+    """The endpoint is the serial pipeline: raw text in, NTM's JSON out, for the same documents the
+    batch transform scored, with the same weights (the same vectors reached the same model)."""
+    sagemaker = stack.harness.client("sagemaker")
+    config = sagemaker.describe_endpoint_config(
+        EndpointConfigName=sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    images = [container["Image"].rsplit("/", 1)[1] for container in model["Containers"]]
+    assert images == ["sagemaker-scikit-learn:1.2-1-cpu-py3", "ntm:1"]
+    assert model["Containers"][0]["ModelDataUrl"] == result.output["outputs"]["dataset"] + "serving/model.tar.gz"
+    texts = {json.loads(line)["id"]: json.loads(line)["text"] for line in SAMPLE_CORPUS.read_text().splitlines()}
+    ids = [json.loads(line)["id"] for line in stack.object(result.output["outputs"]["dataset"] + "documents.jsonl").decode().splitlines()]
+    transform_key = [k for k in stack.keys(result.output["outputs"]["transform"].split("/", 3)[3]) if k.endswith(".out")][0]
+    transformed = [json.loads(line)["topic_weights"] for line in stack.object(f"s3://{stack.data_bucket}/{transform_key}").decode().splitlines()]
+    runtime = stack.endpoint_user(ENDPOINT).client("sagemaker-runtime")
+    answer = runtime.invoke_endpoint(EndpointName=ENDPOINT, ContentType="application/json", Accept="application/json",
+                                     Body=json.dumps({"instances": [{"text": texts[i]} for i in ids[:5]]}))
+    assert answer["ContentType"] == "application/json"
+    assert [p["topic_weights"] for p in json.loads(answer["Body"].read())["predictions"]] == transformed[:5]
+    invocations = [r for r in stack.harness.requests if r.operation == "InvokeEndpoint"]
+    assert invocations[-1].caller == "user" and invocations[-1].ok
 
 
 def test_b_a_later_spot_run_updates_the_endpoint_and_lists_what_it_cost(stack):
@@ -188,6 +213,44 @@ def test_g_without_endpoint_or_similar_documents_those_states_are_skipped_and_a_
     assert "league" in vocabulary and not {"striker", "referee"} & set(vocabulary)
 
 
+def rotate_ntm_answers(stack: LocalStack) -> None:
+    """Break the endpoint on purpose: its NTM container answers every document with the weights
+    shifted by one topic, so no dominant topic matches the batch transform's."""
+    serve = stack.harness.endpoints.serve
+
+    def rotated(request):
+        body, content_type = serve(request)
+        if not request.container["Image"].endswith("/ntm:1"):
+            return body, content_type
+        predictions = json.loads(body)["predictions"]
+        shifted = [{"topic_weights": p["topic_weights"][-1:] + p["topic_weights"][:-1]} for p in predictions]
+        return json.dumps({"predictions": shifted}).encode(), content_type
+    stack.harness.endpoints.serve = rotated
+
+
+def test_h_a_failed_smoke_test_removes_a_new_endpoint_and_restores_an_updated_one(stack):
+    dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
+    healthy = stack.harness.endpoints.serve
+    rotate_ntm_answers(stack)
+    first = stack.run({"dataset": dataset, "num_topics": 4}, "broken-new-endpoint")
+    assert (first.status, first.error) == ("FAILED", "SmokeTestFailed"), first.report()
+    assert first.cause.startswith("0 of 5 documents have the same dominant topic") and '"endpoint_weights"' in first.cause
+    assert "DeleteEndpoint" in sagemaker_operations(first) and "Report topics" not in [s.name for s in first.states]
+    assert ENDPOINT not in stack.harness.endpoints.backend().endpoints
+
+    stack.harness.endpoints.serve = healthy
+    second = stack.run({"dataset": dataset, "num_topics": 4}, "healthy")
+    assert second.status == "SUCCEEDED", second.report()
+    served_config = second.output["endpoint"]["endpoint_config_name"]
+
+    rotate_ntm_answers(stack)
+    third = stack.run({"dataset": dataset, "num_topics": 4}, "broken-update")
+    assert (third.status, third.error) == ("FAILED", "SmokeTestFailed"), third.report()
+    assert sagemaker_operations(third).count("UpdateEndpoint") == 2  # the update, then the restore
+    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == served_config
+
+
 def put_corpus(stack: LocalStack) -> None:
     """The sample corpus in place, without an upload event (for runs started from the console)."""
     stack.harness.client("s3").put_object(Bucket=stack.data_bucket, Key="incoming/sample-news.jsonl",
@@ -201,7 +264,8 @@ def test_a_sweep_trains_every_candidate_compares_and_carries_one_forward(stack, 
     assert result.status == "SUCCEEDED", result.report()
     operations = sagemaker_operations(result)
     assert operations.count("CreateTrainingJob") == 3
-    assert operations.count("CreateModel") == 1 and operations.count("CreateEndpoint") == 1
+    # One NTM model (batch transform) and one text model (the endpoint's serial pipeline).
+    assert operations.count("CreateModel") == 2 and operations.count("CreateEndpoint") == 1
     assert operations.count("CreateTransformJob") == 1
     comparison = json.loads(stack.object(result.output["outputs"]["comparison"] + "comparison.json"))
     assert sorted(c["num_topics"] for c in comparison["candidates"]) == [3, 4, 6]

@@ -10,9 +10,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # Where each top-level package of the repository lives (lambda/ is put on sys.path by pyproject.toml).
 ROOTS = {"training": REPO / "training", "stacks": REPO / "stacks", "ntm_glue": REPO / "lambda" / "ntm_glue",
-         "tests": REPO / "tests"}
+         "ntm_client": REPO / "ntm_client", "tests": REPO / "tests"}
 # A training sub-package may import itself and those after it here, never those before it.
-LAYERS = ("reporting", "evaluation", "similarity", "preparation", "formats", "common")
+LAYERS = ("reporting", "evaluation", "similarity", "serving", "preparation", "formats", "common")
 
 
 def module_files() -> dict[str, Path]:

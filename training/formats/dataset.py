@@ -21,12 +21,13 @@ VOCABULARY = f"{AUXILIARY}/vocab.txt"
 TRAIN, VALIDATION, TEST = "train", "validation", "test"
 SPLITS = (TRAIN, VALIDATION, TEST)
 TRANSFORM = "transform"
+SERVING = "serving"  # the preprocessing container's model.tar.gz (training.preparation.serving_artifact)
 CORPUS_GLOB = f"{TRANSFORM}/part-*.pbr"  # every document once, in documents.jsonl order
 WORK_PREFIX = ".prepare-work-"
 # Validation, test and transform files are cut every so many records, so that no single file
 # grows without bound and a batch transform can spread the parts over several instances.
 RECORDS_PER_PART = 100_000
-_ENTRIES = frozenset((MANIFEST, DOCUMENTS, AUXILIARY, TRANSFORM, *SPLITS))
+_ENTRIES = frozenset((MANIFEST, DOCUMENTS, AUXILIARY, TRANSFORM, SERVING, *SPLITS))
 
 
 class DatasetError(JobInputError):

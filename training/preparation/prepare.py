@@ -32,9 +32,10 @@ from training.common.cli_options import (
 )
 from training.common.errors import JobInputError
 from training.formats import dataset as layout
-from training.preparation.corpus_readers import describe_inputs, discover
+from training.preparation.corpus_readers import Fields, describe_inputs, discover
 from training.preparation.counting import count_corpus
 from training.preparation.errors import PrepareError
+from training.preparation.serving_artifact import write_serving_artifact, write_smoke_test
 from training.preparation.phrases import PhraseOptions, apply_phrases
 from training.preparation.splits import TEST, VALIDATION, assign_splits, split_positions, train_order
 from training.preparation.stop_words import user_stop_words
@@ -199,6 +200,9 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path, shard
         files = {layout.TRAIN: _write_train(output, reader, kept[train_rank], columns, len(vocabulary), train_files, prefix)}
         files.update(_write_in_order(output, reader, kept, splits, columns, len(vocabulary), prefix))
         _write_documents(output, reader, kept, splits)
+        serving = write_serving_artifact(output, output / layout.VOCABULARY, text.to_json())
+        fields = Fields(arguments.text_field, arguments.id_field, arguments.label_field)
+        smoke_test = write_smoke_test(output, input_files, fields, kept.tolist())
     finally:
         reader.close()
     counts = np.bincount(splits, minlength=3)
@@ -211,7 +215,8 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path, shard
             **{name: int(count) for name, count in zip(layout.SPLITS, counts)},
             "dropped": dropped,
         },
-        "files": {**files, layout.AUXILIARY: [layout.VOCABULARY], "documents": layout.DOCUMENTS},
+        "files": {**files, layout.AUXILIARY: [layout.VOCABULARY], "documents": layout.DOCUMENTS, layout.SERVING: serving,
+                  "smoke_test": smoke_test},
         "labels": bool(reader.labelled[kept].any()),
         "options": dict(vars(arguments)),
         # Everything a consumer needs to turn a raw document into its row: text_terms.document_terms.

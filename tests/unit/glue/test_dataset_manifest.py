@@ -11,7 +11,7 @@ def manifest(**changes):
     return base | changes
 
 
-RUN = {"training": {"instance_count": 2, "candidates": [
+RUN = {"deploy": {"enabled": False}, "training": {"instance_count": 2, "candidates": [
     {"num_topics": 10, "job_name": "ntm-train-k10", "hyperparameters": {"num_topics": "10", "epochs": "100"}},
     {"num_topics": 30, "job_name": "ntm-train-k30", "hyperparameters": {"num_topics": "30", "epochs": "100"}},
 ]}}
@@ -48,3 +48,11 @@ def test_similar_k_must_stay_below_the_number_of_documents(k, enabled, refused):
     with pytest.raises(DatasetError, match=r"^similar\.k: 100 neighbours per document needs more than 100 documents, "
                                            r"the dataset has 100"):
         training_inputs(manifest(), run)
+
+
+def test_a_deployed_run_needs_the_datasets_serving_artifact():
+    deployed = {**RUN, "deploy": {"enabled": True}}
+    with pytest.raises(DatasetError, match=r"no serving artifact \(serving/model.tar.gz\)"):
+        training_inputs(manifest(), deployed)
+    served = manifest(files={**manifest()["files"], "serving": "serving/model.tar.gz"})
+    assert training_inputs(served, deployed)["vocabulary_size"] == 500
