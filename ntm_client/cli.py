@@ -7,9 +7,9 @@ import argparse
 import sys
 from types import ModuleType
 
-from ntm_client import topics_command
+from ntm_client import similar, topics_command
 
-COMMANDS: dict[str, ModuleType] = {"topics": topics_command}
+COMMANDS: dict[str, ModuleType] = {"topics": topics_command, "similar": similar}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,8 +1,8 @@
 """Documents like a given one: from a run's neighbours.jsonl, or for new text through the endpoints.
 
-    python -m ntm_client.similar --document ID --neighbours s3://.../runs/<run-id>/similar/neighbours.jsonl \\
+    python -m ntm_client similar --document ID --neighbours s3://.../runs/<run-id>/similar/neighbours.jsonl \\
         [--documents s3://.../datasets/<name>/documents.jsonl]
-    python -m ntm_client.similar --text "..." --endpoint ntm-topics --similar-endpoint ntm-similar \\
+    python -m ntm_client similar --text "..." --endpoint ntm-topics --similar-endpoint ntm-similar \\
         --documents s3://.../datasets/<name>/documents.jsonl [--count 10]
 
 `--document` needs no endpoint: it reads the neighbours the run's similarity stage wrote. `--text`
@@ -128,13 +128,3 @@ def run(arguments: argparse.Namespace, session: Any = None) -> int:
         return 2
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ntm_client.similar", description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

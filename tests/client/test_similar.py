@@ -1,4 +1,4 @@
-"""`python -m ntm_client.similar`: neighbours of a run's document from the file, and of new text
+"""`python -m ntm_client similar`: neighbours of a run's document from the file, and of new text
 through the topics and k-NN endpoints (requests checked by botocore's Stubber against the API)."""
 
 from __future__ import annotations
@@ -87,3 +87,12 @@ def test_a_label_outside_the_documents_file_says_the_files_do_not_match():
         stub.add_response("invoke_endpoint", {"Body": body({"predictions": [{"labels": [7.0], "distances": [0.0]}]})})
         with pytest.raises(similar.SimilarError, match="is it the same run's dataset"):
             similar.like_text("x", "t", "s", DOCUMENTS, 1, runtime)
+
+
+def test_similar_is_a_sub_command_of_the_client(capsys):
+    from ntm_client.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["similar", "--help"])
+    assert exit_info.value.code == 0
+    assert "--neighbours" in capsys.readouterr().out
