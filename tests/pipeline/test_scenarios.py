@@ -130,7 +130,8 @@ def test_b_a_later_spot_run_updates_the_endpoint_and_lists_what_it_cost(stack):
     endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointConfigName"] == second.output["endpoint"]["endpoint_config_name"]
     # Spot: asked for in the training request, its saving read back from DescribeTrainingJob.
-    (training,) = [r.params for r in second.requests if r.operation == "CreateTrainingJob"]
+    (training,) = [r.params for r in second.requests if r.operation == "CreateTrainingJob"
+                   and r.params["AlgorithmSpecification"]["TrainingImage"].endswith("/ntm:1")]
     assert training["EnableManagedSpotTraining"] is True
     assert training["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
     (message,) = stack.notifications()
@@ -399,7 +400,8 @@ def test_two_runs_racing_for_the_endpoint_wait_their_turn_and_the_newer_model_st
     older = stack.harness.start_execution(stack.state_machine_arn, {**settings, "run_name": "older"}, "older")
     newer = stack.run({**settings, "run_name": "newer"}, "newer")
     assert newer.status == "SUCCEEDED", newer.report()
-    stack.harness.endpoints.hold(ENDPOINT, "Updating", polls=2)  # another change, still going
+    # Another change, still going: seen by *Record endpoint before*, then by two turns of *Find endpoint*.
+    stack.harness.endpoints.hold(ENDPOINT, "Updating", polls=3)
     newer_done.set()
     result = stack.harness.wait_for(older)
     stack.finish(result)
