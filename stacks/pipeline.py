@@ -38,6 +38,7 @@ from stacks.images import ImageRegistry
 from stacks.preparation_states import preparation_states, s3_input
 from stacks.sagemaker_tasks import SageMakerCall, grant_sagemaker_tasks, task
 from stacks.similarity import SimilarityStage
+from training.preparation import serving_artifact
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
@@ -45,8 +46,9 @@ RECORDIO = "application/x-recordio-protobuf"
 # The serving artifact's entry script and code folder (training/preparation/serving_artifact.py). With the
 # folder on PYTHONPATH the container imports the script as it is (sklearn serving.import_module) and never
 # runs `pip install` on it, which an endpoint without internet access could not finish.
-TEXT_SERVING_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "ntm_text_serving.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
-                            "PYTHONPATH": "/opt/ml/model/code"}
+TEXT_SERVING_ENVIRONMENT = {"SAGEMAKER_PROGRAM": serving_artifact.PROGRAM,
+                            "SAGEMAKER_SUBMIT_DIRECTORY": serving_artifact.SUBMIT_DIRECTORY,
+                            "PYTHONPATH": serving_artifact.SUBMIT_DIRECTORY}
 
 
 # Nothing is installed at run time (jobs may have no internet): pictures that need matplotlib are

@@ -17,5 +17,5 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 @pytest.fixture
 def stack(synthesized: Synthesized) -> Iterator[LocalStack]:
-    with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=900) as harness:
+    with Harness(job_polls=1, endpoint_polls=2, timeout_seconds=300) as harness:
         yield deploy(harness, synthesized)

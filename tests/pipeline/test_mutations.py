@@ -72,7 +72,7 @@ def test_the_harness_catches_a_broken_deployment(synthesized, mutation):
     definition = state_machine_definition(synthesized.template)
     if break_definition:
         break_definition(definition)
-    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=900) as harness:
+    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=300) as harness:
         stack = deploy(harness, synthesized, definition=definition, mutate_policies=break_policies)
         dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
         result = stack.run({"dataset": dataset, "num_topics": 4, "deploy_endpoint": False}, "mutated")
@@ -83,7 +83,7 @@ def test_the_harness_catches_a_broken_deployment(synthesized, mutation):
 def test_the_same_run_unbroken_succeeds(synthesized):
     """The control: every failure above comes from its mutation, not from the set-up."""
     # The whole pipeline runs here (the mutations stop early): as long a guard as the scenarios'.
-    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=900) as harness:
+    with Harness(job_polls=1, endpoint_polls=1, timeout_seconds=300) as harness:
         stack = deploy(harness, synthesized)
         dataset = stack.put_prepared_dataset(SAMPLE_CORPUS)
         result = stack.run({"dataset": dataset, "num_topics": 4, "deploy_endpoint": False}, "unbroken")
