@@ -187,7 +187,7 @@ def _prepare_into(arguments: argparse.Namespace, output: Path, work: Path, shard
         if arguments.phrases:
             options = PhraseOptions(arguments.phrase_threshold, arguments.phrase_min_count, PHRASE_CANDIDATES_PER_WORD * arguments.vocab_size)
             table, reader, pairs = apply_phrases(table, reader, work, text.all_stop_words, options, TOKENS_PER_BLOCK)
-            text = dataclasses.replace(text, phrases=tuple(pairs))
+            text = dataclasses.replace(text, phrases=tuple(sorted(pairs)))
         vocabulary = shard.vocabulary if shard else _vocabulary(arguments, table, text)
         (output / layout.AUXILIARY).mkdir()
         write_vocabulary(output / layout.VOCABULARY, vocabulary)

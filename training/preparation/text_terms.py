@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from itertools import chain
 from typing import Iterable
 
 from training.preparation.stop_words import CONTRACTION_STOP_WORDS, ENGLISH_STOP_WORDS
@@ -39,8 +39,12 @@ _CONTRACTION = re.compile(r"(?:n't|'ll|'ve|'re|'m|'d)$")
 # Numeric table rows (sports results, statistics) are found from two spaces or a tab before a
 # number: patterns that start with a literal, which the regular-expression engine scans for quickly.
 _TABLE_HINTS = (re.compile(r"  [-+(]?\d"), re.compile(r"\t[-+(]?\d"))
-_NUMBER_FIELD = re.compile(r"[-+(]?\d[\d.,:;%/+)x*-]*[a-z]?", re.IGNORECASE)
+# A number field: a whitespace-delimited field that is a number as a table writes it ("83", "-3",
+# "(12)", ".500", "4-2-1", "12x"). Found with one findall per candidate line, inside C.
+_NUMBER_FIELD = re.compile(r"(?<!\S)[-+(]?\d[\d.,:;%/+)x*-]*[a-z]?(?!\S)", re.IGNORECASE)
 TABLE_MIN_NUMBERS = 3
+# Distinct tokens whose terms a process keeps (a few MB): past that the cache starts again.
+TERM_CACHE_SIZE = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,8 @@ def phrase_term(first: str, second: str) -> str:
 
 
 def _is_table_row(line: str) -> bool:
-    fields = line.split()
-    numbers = sum(1 for field in fields if _NUMBER_FIELD.fullmatch(field))
-    return numbers >= TABLE_MIN_NUMBERS and 2 * numbers >= len(fields)
+    numbers = len(_NUMBER_FIELD.findall(line))
+    return numbers >= TABLE_MIN_NUMBERS and 2 * numbers >= len(line.split())
 
 
 def _table_rows(text: str) -> list:
@@ -149,13 +152,14 @@ def _is_address(token: str) -> bool:
     return last in _GENERIC_DOMAINS or (len(labels) >= 3 and _COUNTRY_DOMAIN.fullmatch(last) is not None)
 
 
-@lru_cache(maxsize=1 << 16)
 def token_terms(token: str) -> tuple:
     """The terms of one joined token (clean_text): none for an e-mail address, URL, host name or
     path; none for a contraction ("don't", "i'll"); a possessive without its "'s"; otherwise its
     pieces of 2+ characters ("well-known" -> well, known)."""
     if _is_address(token):
         return ()
+    if "'" not in token and "\u2019" not in token:
+        return tuple(piece for piece in _PIECE_SEPARATOR.split(token) if len(piece) >= 2)
     terms = []
     for piece in _PIECE_SEPARATOR.split(token.replace("\u2019", "'")):
         if "'" in piece:
@@ -167,6 +171,31 @@ def token_terms(token: str) -> tuple:
         elif len(piece) >= 2:
             terms.append(piece)
     return tuple(terms)
+
+
+class _TermCache(dict):
+    """token -> its terms (`token_terms`), judged once per distinct token: a token seen before is a
+    plain dict lookup, inside C, so that only a process's new tokens cost Python work."""
+
+    def __missing__(self, token: str) -> tuple:
+        if len(self) >= TERM_CACHE_SIZE:
+            self.clear()
+        # A token of letters and digits only is its own term (isalnum is a quick test; any other
+        # token, "x_y" included, takes the full judgement, which gives the same for it).
+        terms = self[token] = (token,) if len(token) >= 2 and token.isalnum() else token_terms(token)
+        return terms
+
+
+_TERMS = _TermCache()
+
+
+# token -> token_terms(token), from this process' cache (a bound method: no Python frame per hit).
+cached_terms = _TERMS.__getitem__
+
+
+def cleaned_terms(tokens: list) -> list:
+    """The terms of a document's joined tokens (clean_text), in order."""
+    return list(chain.from_iterable(map(_TERMS.__getitem__, tokens)))
 
 
 def merge_phrases(terms: list, phrases: dict) -> list:
@@ -193,7 +222,7 @@ def document_terms(text: str, settings: TextSettings, phrases: dict | None = Non
     out). `phrases` is `phrase_lookup(settings)`, passed in when many documents share it."""
     tokens = raw_tokens(clean(text, settings), settings)
     if settings.clean_text:
-        tokens = [term for token in tokens for term in token_terms(token)]
+        tokens = cleaned_terms(tokens)
     if settings.phrases:
         tokens = merge_phrases(tokens, phrase_lookup(settings) if phrases is None else phrases)
     return tokens

@@ -1,8 +1,9 @@
 """Split documents into terms and count them: the work the worker processes share.
 
 The terms are text_terms.document_terms' (before phrases, which come later from the token spool),
-computed in bulk: one regular-expression scan per document, then each distinct token of the batch
-is judged once (text_terms.token_terms) and the batch's token stream is rewritten with numpy.
+computed in bulk: one regular-expression scan per document, the tokens mapped to the batch's ids
+inside C, then each distinct token that is not a plain word judged once (text_terms.cached_terms)
+and the batch's id stream rewritten with numpy.
 Which terms may become vocabulary words (those starting with a letter, like the AWS 20
 Newsgroups example's tokenizer kept, and no stop words) is decided later, once per distinct term
 (training.preparation.vocabulary).
@@ -21,7 +22,7 @@ import scipy.sparse
 from training.preparation.corpus_readers import Fields, RawBatch
 from training.preparation.splits import id_hash
 from training.preparation.text_cleaning import title
-from training.preparation.text_terms import TextSettings, clean, raw_tokens, token_terms
+from training.preparation.text_terms import TextSettings, cached_terms, clean, raw_tokens
 
 
 @dataclass(frozen=True)
@@ -60,31 +61,51 @@ def documents_per_term(token_ids: np.ndarray, lengths: np.ndarray, terms: int) -
 
 def _expand_tokens(ids: dict, token_ids: np.ndarray, lengths: np.ndarray) -> tuple:
     """Replace each token by its terms (none, one or several), judged once per distinct token.
-    Most tokens are plain words, their own single term: only the others go through token_terms."""
+    Most tokens are plain words, their own single term: only the others are looked at (found and
+    looked up inside C: map over the batch's distinct tokens), and the id stream is rewritten in a
+    few numpy passes. Returns the batch's terms (no id left for a token that yields none), the
+    rewritten ids and the documents' new lengths."""
     tokens = list(ids)
     # isalnum() is a quick test; a word token it rejects ("x_y") only takes the slower, same-result path.
-    special = [position for position, token in enumerate(tokens) if len(token) < 2 or not token.isalnum()]
-    if not special:
+    plain = np.fromiter(map(str.isalnum, tokens), dtype=bool, count=len(tokens))
+    plain &= np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)) >= 2
+    special = np.flatnonzero(~plain)
+    if not len(special):
         return tokens, token_ids, lengths
-    expansions = [[ids[term] for term in token_terms(tokens[position])] for position in special]
+    judged = list(map(cached_terms, map(tokens.__getitem__, special.tolist())))
     widths = np.ones(len(tokens), dtype=np.int64)
-    widths[special] = [len(expansion) for expansion in expansions]
-    first = np.cumsum(widths) - widths
-    targets = np.arange(len(tokens), dtype=np.int64)[np.repeat(np.arange(len(tokens)), widths)]
-    for position, expansion in zip(special, expansions):
-        targets[first[position] : first[position] + len(expansion)] = expansion
-    per_token = widths[token_ids]
-    total = int(per_token.sum())
-    # Output k comes from token j = repeat(arange, per_token)[k], as its (k - start of j)-th term.
-    starts = np.repeat(np.cumsum(per_token) - per_token, per_token)
-    expanded = targets[np.repeat(first[token_ids], per_token) + np.arange(total) - starts]
-    ends = np.concatenate(([0], np.cumsum(per_token)))[np.cumsum(lengths.astype(np.int64))]
-    new_lengths = np.diff(np.concatenate(([0], ends))).astype(np.uint32)
-    # Ids of tokens that yield no term of their own (addresses, "don't") are dropped: compact.
-    terms = list(ids)
-    used = np.bincount(expanded, minlength=len(terms)) > 0
+    widths[special] = np.fromiter(map(len, judged), dtype=np.int64, count=len(judged))
+    # New pieces ("well-known" -> "known") get the next ids of `ids`, after the batch's tokens.
+    piece_terms = list(itertools.chain.from_iterable(judged))
+    pieces = np.fromiter(map(ids.__getitem__, piece_terms), dtype=np.int64, count=len(piece_terms))
+    # A term id is kept unless it is only a special token's own (an address, "don't"): compact.
+    used = np.ones(len(ids), dtype=bool)
+    used[special] = False
+    used[pieces] = True
     compact = np.cumsum(used) - 1
-    return [terms[term] for term in np.flatnonzero(used).tolist()], compact[expanded].astype(np.uint32), new_lengths
+    piece_start = np.zeros(len(tokens), dtype=np.int64)
+    piece_start[special] = np.cumsum(widths[special]) - widths[special]
+    # Each token's first term (a token that yields none keeps its own id: it is never read).
+    first = compact[: len(tokens)].copy()
+    yielding = special[widths[special] > 0]
+    first[yielding] = compact[pieces[piece_start[yielding]]]
+    per_token = widths[token_ids]
+    ends = np.cumsum(per_token)
+    if per_token.max() <= 1:
+        expanded = first[token_ids][per_token.astype(bool)]
+    else:
+        expanded = np.repeat(first[token_ids], per_token)
+        # The second and later terms of tokens that yield several: few, set in place.
+        several = np.flatnonzero(per_token > 1)
+        extra = per_token[several] - 1
+        occurrence = np.repeat(np.arange(len(several)), extra)
+        offset = np.arange(int(extra.sum())) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+        token = token_ids[several][occurrence]
+        expanded[ends[several][occurrence] - per_token[several][occurrence] + offset] = compact[pieces[piece_start[token] + offset]]
+    document_ends = np.concatenate(([0], ends))[np.cumsum(lengths.astype(np.int64))]
+    new_lengths = np.diff(np.concatenate(([0], document_ends))).astype(np.uint32)
+    terms = list(ids)
+    return list(itertools.compress(terms, used.tolist())), expanded.astype(np.uint32), new_lengths
 
 
 def tokenize_batch(batch: RawBatch, settings: TokenizeSettings) -> TokenizedBatch:

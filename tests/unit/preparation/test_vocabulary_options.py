@@ -3,15 +3,18 @@ dataset is re-derived from its raw text by text_terms.document_terms and the man
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
+import re
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from training.formats import dataset as layout
-from training.preparation import prepare
+from training.preparation import prepare, text_terms, tokenizer
 from training.preparation.phrases import merge_tokens
 from training.preparation.text_terms import (
     TextSettings,
@@ -49,6 +52,40 @@ def test_numeric_table_rows_go_and_prose_with_numbers_stays():
     text = ("Scoring leaders:\n    Oates        BOS    83  45  97 142\n"
             "    Yzerman\tDET\t83\t58\t79\t137\nIn 1993 the Bruins won  3 of 4 games.\n")
     assert document_terms(text, CLEAN) == ["scoring", "leaders", "in", "1993", "the", "bruins", "won", "of", "games"]
+
+
+@pytest.mark.parametrize("line, is_row", [
+    ("    Oates        BOS    83  45  97 142", True),
+    ("  1. Boston  (12)  4-2-1  .500  +3", True),
+    ("In 1993 the Bruins won  3 of 4 games.", False),
+    ("  83  45 and some words here too", False),
+    ("  12x 7:30 55% 3/4", True),
+    ("  83a45 97b 1-", False),
+])
+def test_a_table_row_is_mostly_number_fields(line, is_row):
+    assert text_terms._is_table_row(line) is is_row
+    fields = line.split()
+    numbers = sum(1 for field in fields if re.fullmatch(r"[-+(]?\d[\d.,:;%/+)x*-]*[a-z]?", field, re.IGNORECASE))
+    assert is_row is (numbers >= 3 and 2 * numbers >= len(fields))
+
+
+def test_the_bulk_token_expansion_equals_the_one_document_terms():
+    """tokenizer._expand_tokens (numpy, a batch's id stream) gives each document the terms that
+    document_terms gives it one token at a time: none, one or several per token."""
+    generator = random.Random(11)
+    words = ["ab", "don't", "well-known", "a.b.c.d", "x@y.com", "e-mail", "one-two-three-four", "it's",
+             "x_y", "q/r", "zz", "ftp.uu.net:/pub", "rock'n'roll", "a-b-c"]
+    for _ in range(200):
+        documents = [[generator.choice(words[: generator.randrange(1, len(words) + 1)]) for _ in range(generator.randrange(0, 12))]
+                     for _ in range(generator.randrange(1, 8))]
+        ids = defaultdict(itertools.count().__next__)
+        lengths = np.array([len(document) for document in documents], dtype=np.uint32)
+        token_ids = np.fromiter(map(ids.__getitem__, itertools.chain.from_iterable(documents)), dtype=np.uint32, count=int(lengths.sum()))
+        terms, expanded, new_lengths = tokenizer._expand_tokens(ids, token_ids, lengths)
+        expected = [[term for token in document for term in text_terms.token_terms(token)] for document in documents]
+        assert new_lengths.tolist() == [len(document) for document in expected]
+        assert [terms[term] for term in expanded.tolist()] == [term for document in expected for term in document]
+        assert set(terms) == {term for document in expected for term in document}
 
 
 def test_merging_phrases_is_greedy_left_to_right():
@@ -131,6 +168,8 @@ def test_phrases_become_single_readable_terms(news, tmp_path):
     assert "los" not in vocabulary  # always part of the phrase, so never left on its own
     manifest = json.loads((tmp_path / "phrases" / "manifest.json").read_text())
     assert ["hard", "drive"] in manifest["text_settings"]["phrases"]
+    # Stored in order, whatever ids the terms had inside the run.
+    assert manifest["text_settings"]["phrases"] == sorted(manifest["text_settings"]["phrases"])
     assert manifest["files"]["auxiliary"] == ["auxiliary/vocab.txt"]
     assert sorted(path.name for path in (tmp_path / "phrases" / "auxiliary").iterdir()) == ["vocab.txt"]
 
