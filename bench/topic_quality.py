@@ -12,13 +12,18 @@ Each variant's preparation runs as its own process, the variants alternating wit
 repetition; the wall-clock and CPU medians are printed. Each dataset then gets the offline harness's
 stand-in model (scikit-learn NMF, as tests/pipeline/local_deployment.py fits it, on the train split)
 at --num-topics topics, and the table shows topic uniqueness, NPMI coherence (on the transform
-corpus), label purity (dominant topic per document) and the debris words among each topic's top 10.
+corpus), label purity (dominant topic per document) and the debris words among each topic's top 10:
+the median over the repetitions, with their range. Repetition r prepares with `--seed r` (its own
+train/validation/test split of the same corpus) and fits with random_state r, the fit settings
+otherwise the harness's: one split and one fit are no measurement, uniqueness alone moves by 0.01
+(2 of the 200 words) between them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -55,25 +60,21 @@ def variants(stop_list: Path) -> dict:
     }
 
 
-def prepare(corpus: Path, options: list, label_field: str, output: Path) -> tuple:
+def prepare(corpus: Path, options: list, label_field: str, seed: int, output: Path) -> tuple:
     """Wall-clock and CPU seconds (user + system, all processes) of one preparation."""
     command = [sys.executable, "-m", "training.prepare", "--input", str(corpus), "--output", str(output),
-               "--label-field", label_field, "--strip-headers", *options]
+               "--label-field", label_field, "--strip-headers", "--seed", str(seed), *options]
     started, before = time.perf_counter(), os.times()
     subprocess.run(command, check=True, cwd=REPOSITORY, stdout=subprocess.DEVNULL)
     after = os.times()
     return time.perf_counter() - started, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
-def quality(dataset: Path, num_topics: int) -> dict:
+def fit_quality(train, corpus, labels: list, vocabulary: list, num_topics: int, seed: int) -> dict:
     from sklearn.decomposition import NMF
 
-    vocabulary = layout.load_vocabulary(dataset)
-    train = scipy.sparse.vstack([recordio.read_sparse(path) for path in sorted((dataset / "train").glob("*.pbr"))]).tocsr()
-    model = NMF(n_components=num_topics, init="nndsvda", max_iter=400, random_state=0).fit(train)
+    model = NMF(n_components=num_topics, init="nndsvda", max_iter=400, random_state=seed).fit(train)
     top, _ = topic_metrics.top_words(np.log(model.components_.T + 1e-3), 10)
-    corpus = layout.load_corpus_matrix(dataset)
-    labels = [document.get("label", "") for document in layout.load_documents(dataset)]
     dominant = topic_metrics.dominant_topics(model.transform(corpus))
     _, counts = topic_metrics.label_topic_counts(labels, dominant, num_topics)
     words = [[vocabulary[index] for index in row] for row in top]
@@ -83,9 +84,24 @@ def quality(dataset: Path, num_topics: int) -> dict:
         "purity": topic_metrics.purity(counts),
         "debris": sum(word in DEBRIS for row in words for word in row),
         "phrases": sum("-" in word for row in words for word in row),
-        "vocabulary phrases": sum("-" in word for word in vocabulary),
         "words": words,
     }
+
+
+def quality(dataset: Path, num_topics: int, seed: int) -> dict:
+    vocabulary = layout.load_vocabulary(dataset)
+    train = scipy.sparse.vstack([recordio.read_sparse(path) for path in sorted((dataset / "train").glob("*.pbr"))]).tocsr()
+    corpus = layout.load_corpus_matrix(dataset)
+    labels = [document.get("label", "") for document in layout.load_documents(dataset)]
+    fit = fit_quality(train, corpus, labels, vocabulary, num_topics, seed)
+    return {**fit, "vocabulary phrases": sum("-" in word for word in vocabulary)}
+
+
+def summary(values: list, form: str) -> str:
+    """The median, and the range when the fits differ."""
+    median = form.format(statistics.median(values))
+    low, high = min(values), max(values)
+    return median if low == high else f"{median} ({form.format(low)}-{form.format(high)})"
 
 
 def main() -> int:
@@ -103,33 +119,42 @@ def main() -> int:
         stop_list.write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n", encoding="utf-8")
         runs = variants(stop_list)
         timings = {name: [] for name in runs}
+        fits = {name: [] for name in runs}
         for repetition in range(arguments.repetitions):
             for name, options in runs.items():
-                timings[name].append(prepare(arguments.corpus, options, arguments.label_field, Path(scratch) / name))
-            print(f"repetition {repetition + 1}: " + ", ".join(f"{name} {times[-1][0]:.1f} s" for name, times in timings.items()),
+                timings[name].append(prepare(arguments.corpus, options, arguments.label_field, repetition, Path(scratch) / name))
+            # The fits come after the repetition's preparations, so that they do not overlap a timing.
+            for name in runs:
+                fits[name].append(quality(Path(scratch) / name, arguments.num_topics, repetition))
+                shutil.rmtree(Path(scratch) / name)
+            print(f"repetition {repetition + 1}: " + ", ".join(
+                f"{name} {times[-1][0]:.1f} s, uniqueness {fits[name][-1]['uniqueness']:.3f}" for name, times in timings.items()),
                   file=sys.stderr, flush=True)
-        results = {name: quality(Path(scratch) / name, arguments.num_topics) for name in runs}
+    results = {name: {measure: [fit[measure] for fit in runs_fits] for measure in runs_fits[0]} for name, runs_fits in fits.items()}
     wall = {name: statistics.median(t[0] for t in times) for name, times in timings.items()}
     cpu = {name: statistics.median(t[1] for t in times) for name, times in timings.items()}
     names = list(runs)
-    print(f"\n{arguments.corpus.name}, --strip-headers, NMF stand-in at {arguments.num_topics} topics; "
-          f"medians of {arguments.repetitions} preparations; load average {os.getloadavg()[0]:.1f} at the end\n")
+    print(f"\n{arguments.corpus.name}, --strip-headers, NMF stand-in at {arguments.num_topics} topics, "
+          f"medians (range) of {arguments.repetitions} repetitions (split and fit seeds 0..{arguments.repetitions - 1}); "
+          f"load average {os.getloadavg()[0]:.1f} at the end\n")
     print("| measure | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
-    for measure, form in (("debris", "{}"), ("uniqueness", "{:.3f}"), ("coherence", "{:.3f}"), ("purity", "{:.3f}"),
-                          ("phrases", "{}"), ("vocabulary phrases", "{}")):
+    for measure, form in (("debris", "{:g}"), ("uniqueness", "{:.3f}"), ("coherence", "{:.3f}"), ("purity", "{:.3f}"),
+                          ("phrases", "{:g}"), ("vocabulary phrases", "{:g}")):
         label = {"debris": "debris words in the top 10s", "phrases": "phrases in the top 10s",
                  "vocabulary phrases": "phrases in the vocabulary", "coherence": "NPMI coherence",
                  "uniqueness": "topic uniqueness", "purity": "label purity"}[measure]
-        print(f"| {label} | " + " | ".join(form.format(results[name][measure]) for name in names) + " |")
+        print(f"| {label} | " + " | ".join(summary(results[name][measure], form) for name in names) + " |")
     print("| preparation, wall clock | " + " | ".join(
         f"{wall[name]:.2f} s" + ("" if name == "before" else f" ({wall[name] / wall['before']:.2f}x)") for name in names) + " |")
     print("| preparation, CPU (all processes) | " + " | ".join(
         f"{cpu[name]:.2f} s" + ("" if name == "before" else f" ({cpu[name] / cpu['before']:.2f}x)") for name in names) + " |")
+    seen = {name: sorted({word for words in results[name]["words"] for row in words for word in row if word in DEBRIS}) for name in names}
+    print("| debris words seen (any repetition) | " + " | ".join(" ".join(seen[name]) or "-" for name in names) + " |")
     if arguments.show_topics:
         for name in names:
-            print(f"\n{name}:")
-            for number, words in enumerate(results[name]["words"]):
+            print(f"\n{name} (seed 0):")
+            for number, words in enumerate(results[name]["words"][0]):
                 print(f"  {number:2d} " + " ".join(words))
     return 0
 

@@ -5,7 +5,7 @@ same as CountVectorizer(stop_words="english"), so a vocabulary made here matches
 Newsgroups example's without importing scikit-learn at run time). CONTRACTION_STOP_WORDS adds what
 that list lacks and informal text is full of: auxiliaries it misses (did, does) and contractions
 typed without their apostrophe (dont, im). Contractions with an apostrophe never become terms
-(text_terms.token_terms).
+(text_terms.token_terms). ADDRESS_STOP_WORDS: protocol names, what is left of an address in prose.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ did does doing dont didnt doesnt isnt wasnt arent werent havent hasnt hadnt woul
 couldnt mustnt im ive youre youve youll theyre theyve thats theres whats
     """.split()
 )
+
+# The names of the ways to reach an address. Inside an address they go with it (cleaning drops
+# "ftp.uu.net", "http://..."); on their own they are what is left of one, the instructions to fetch
+# a file ("available by anonymous ftp from ...", "ftp> cd pub"), not the subject of the text.
+ADDRESS_STOP_WORDS = frozenset("ftp http https www gopher telnet".split())
 
 _WORD = re.compile(r"\S+")
 

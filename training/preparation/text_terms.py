@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Iterable
 
-from training.preparation.stop_words import CONTRACTION_STOP_WORDS, ENGLISH_STOP_WORDS
+from training.preparation.stop_words import (
+    ADDRESS_STOP_WORDS,
+    CONTRACTION_STOP_WORDS,
+    ENGLISH_STOP_WORDS,
+)
 from training.preparation.text_cleaning import clean_message
 
 SETTINGS_VERSION = 1
@@ -34,15 +38,38 @@ _PIECE_SEPARATOR = re.compile(r"[.@/:-]+")
 _GENERIC_DOMAINS = frozenset("com edu org net gov mil int arpa bitnet uucp".split())
 _COUNTRY_DOMAIN = re.compile(r"[a-z]{2}")
 _HOST_END = re.compile(r"[/:]")
+# Top-level directories of Unix file trees and ftp archives: "pub/X11", "usr/lib", "dev/null" are
+# paths even with one slash (one slash alone is no path: "and/or", "OS/2", "TCP/IP").
+_DIRECTORY_ROOTS = frozenset("pub usr bin sbin lib etc dev tmp var home src mnt opt contrib incoming".split())
 # A contraction's ending: its pieces ("don", "ll", "ve") are no words of their own.
 _CONTRACTION = re.compile(r"(?:n't|'ll|'ve|'re|'m|'d)$")
-# Numeric table rows (sports results, statistics) are found from two spaces or a tab before a
-# number: patterns that start with a literal, which the regular-expression engine scans for quickly.
-_TABLE_HINTS = (re.compile(r"  [-+(]?\d"), re.compile(r"\t[-+(]?\d"))
+# Lines that are no prose are dropped before tokenizing (`remove_listing_lines`). Each kind is
+# found by a pattern that starts with a literal character or a small set of them, which the
+# regular-expression engine scans for quickly; only the lines it finds are looked at further.
+# 1. Numeric table rows (sports results, statistics), found from two spaces or a tab before a
+#    number, kept unless most of their fields are numbers.
+#    Each hint takes the rest of its line, so a line is looked at once.
+_TABLE_HINTS = (re.compile(r"  [-+(]?\d[^\n]*"), re.compile(r"\t[-+(]?\d[^\n]*"))
 # A number field: a whitespace-delimited field that is a number as a table writes it ("83", "-3",
 # "(12)", ".500", "4-2-1", "12x"). Found with one findall per candidate line, inside C.
 _NUMBER_FIELD = re.compile(r"(?<!\S)[-+(]?\d[\d.,:;%/+)x*-]*[a-z]?(?!\S)", re.IGNORECASE)
 TABLE_MIN_NUMBERS = 3
+# 2. Program listings: a statement of C and its kin, ending (before a /* */ or // comment) in a ";"
+#    after a call "name(...)", an index "]" or an assignment "= ...", found from the ";" at the end;
+#    a line ending in "{" or "}"; an assembly instruction, a tab then "mnemonic operand,operand"
+#    ("\tMOV\tAL,CS:[SI]").
+# 3. Tab-aligned columns of words: a tab, then a short word that ends the line or another tab
+#    follows: an assembler's columns ("\tPOP\tCX", "Ptr\tDW\tOFFSET Msg") or a table of words
+#    ("127\tBUF\tAlexander_Mogilny").
+_LINE_END = r"[ \t]*(?:/\*[^\n]*\*/[ \t]*|//[^\n]*)?$"
+_STATEMENT_END = re.compile(r";" + _LINE_END, re.MULTILINE)
+_STATEMENT = re.compile(r"\w\([^\n]*\)[ \t]*;|\][ \t]*;|=[^\n]*;")
+_PROGRAM_LINES = (
+    re.compile(r"\{" + _LINE_END, re.MULTILINE),
+    re.compile(r"\}" + _LINE_END, re.MULTILINE),
+    re.compile(r"\t[a-z]{2,7}[ \t]+[a-z\[][^\s,;]*,[ \t]?[^\s,;]+", re.IGNORECASE),
+    re.compile(r"\t[a-z]{2,7}(?:\t[^\n]*)?$", re.IGNORECASE | re.MULTILINE),
+)
 # Distinct tokens whose terms a process keeps (a few MB): past that the cache starts again.
 TERM_CACHE_SIZE = 1 << 18
 
@@ -59,7 +86,7 @@ class TextSettings:
 
     @property
     def all_stop_words(self) -> frozenset:
-        built_in = (ENGLISH_STOP_WORDS | CONTRACTION_STOP_WORDS) if self.default_stop_words else frozenset()
+        built_in = (ENGLISH_STOP_WORDS | CONTRACTION_STOP_WORDS | ADDRESS_STOP_WORDS) if self.default_stop_words else frozenset()
         return built_in | frozenset(self.stop_words)
 
     def to_json(self) -> dict:
@@ -95,32 +122,40 @@ def _is_table_row(line: str) -> bool:
     return numbers >= TABLE_MIN_NUMBERS and 2 * numbers >= len(line.split())
 
 
-def _table_rows(text: str) -> list:
-    """(start, end) of each numeric table row, in order."""
-    rows = set()
+def _line_span(text: str, start: int, end: int) -> tuple:
+    """(start, end) of the line holding text[start:end], without its newline."""
+    line_end = text.find("\n", end)
+    return text.rfind("\n", 0, start) + 1, len(text) if line_end < 0 else line_end
+
+
+def _listing_lines(text: str) -> list:
+    """(start, end) of each table row and program line, in order."""
+    lines = set()
     for hint in _TABLE_HINTS:
-        position = 0
-        while hint.pattern[0] != "\t" or "\t" in text:
-            found = hint.search(text, position)
-            if found is None:
-                break
-            start = text.rfind("\n", 0, found.start()) + 1
-            end = text.find("\n", found.end())
-            end = len(text) if end < 0 else end
-            if _is_table_row(text[start:end]):
-                rows.add((start, end))
-            position = end
-    return sorted(rows)
+        if hint.pattern[0] != "\t" or "\t" in text:
+            for found in hint.finditer(text):
+                start = text.rfind("\n", 0, found.start()) + 1
+                if _is_table_row(text[start : found.end()]):
+                    lines.add((start, found.end()))
+    for found in _STATEMENT_END.finditer(text):
+        start, end = _line_span(text, found.start(), found.end())
+        if _STATEMENT.search(text, start, end):
+            lines.add((start, end))
+    for pattern in _PROGRAM_LINES:
+        if pattern.pattern[0] != "\t" or "\t" in text:
+            lines.update(_line_span(text, found.start(), found.end()) for found in pattern.finditer(text))
+    return sorted(lines)
 
 
-def remove_table_rows(text: str) -> str:
-    """Drop lines that are mostly numbers in aligned columns: a statistics table's team and player
-    abbreviations ("DET", "BOS") otherwise make a topic of their own."""
-    rows = _table_rows(text)
-    if not rows:
+def remove_listing_lines(text: str) -> str:
+    """Drop the lines that are no prose: numeric table rows (a statistics table's team and player
+    abbreviations, "DET", "BOS", otherwise make a topic of their own) and program listings (their
+    identifiers, "buf", "char", "cs", "push", likewise)."""
+    lines = _listing_lines(text)
+    if not lines:
         return text
     kept, resume = [], 0
-    for start, end in rows:
+    for start, end in lines:
         kept.append(text[resume:start])
         resume = end
     kept.append(text[resume:])
@@ -128,11 +163,12 @@ def remove_table_rows(text: str) -> str:
 
 
 def clean(text: str, settings: TextSettings) -> str:
-    """The text whose words count: without message parts (strip_headers) and tables (clean_text)."""
+    """The text whose words count: without message parts (strip_headers), tables and program
+    listings (clean_text)."""
     if settings.strip_headers:
         text = clean_message(text)
     if settings.clean_text:
-        text = remove_table_rows(text)
+        text = remove_listing_lines(text)
     return text
 
 
@@ -144,6 +180,8 @@ def raw_tokens(text: str, settings: TextSettings) -> list:
 
 def _is_address(token: str) -> bool:
     if "@" in token or "://" in token or token.count("/") >= 2:
+        return True
+    if "/" in token and token.partition("/")[0] in _DIRECTORY_ROOTS:
         return True
     if "." not in token:
         return False

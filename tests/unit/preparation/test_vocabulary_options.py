@@ -38,6 +38,7 @@ PLAIN = TextSettings(clean_text=False)
     ("John\u2019s car, the drivers' union", ["john", "car", "the", "drivers", "union"]),
     ("a well-known end.The x", ["well", "known", "end", "the"]),
     ("version 3.1 of e.g. U.S.A. rules", ["version", "of", "rules"]),
+    ("cd pub/X11R5 or usr/lib, see dev/null; OS/2 and TCP/IP", ["cd", "or", "see", "os", "and", "tcp", "ip"]),
 ])
 def test_cleaning_drops_addresses_and_contraction_fragments(text, terms):
     assert document_terms(text, CLEAN) == terms
@@ -86,6 +87,30 @@ def test_the_bulk_token_expansion_equals_the_one_document_terms():
         assert new_lengths.tolist() == [len(document) for document in expected]
         assert [terms[term] for term in expanded.tolist()] == [term for document in expected for term in document]
         assert set(terms) == {term for document in expected for term in document}
+
+
+def test_program_listings_go_and_prose_with_semicolons_stays():
+    text = ("Here is my code:\n"
+            "    char buf[BUFSIZ+1];\t/* input buffer */\n"
+            "    while (fgets(buf, BUFSIZ, stream) != NULL) {\n"
+            "\tfputs(buf, output);\n"
+            "    count = count + 1;  // one more\n"
+            "    }\n"
+            "\tMOV\tAL,CS:[SI]\t; the next byte\n"
+            "\tPOP\tCX\n"
+            "127\tBUF\tAlexander_Mogilny\n"
+            "\tThe next\tline is prose.\n"
+            "It failed; the compiler (gcc) said so;\n"
+            "Guns\t(6,350 total attacks)\n")
+    assert document_terms(text, CLEAN) == ["here", "is", "my", "code", "the", "next", "line", "is", "prose", "it",
+                                           "failed", "the", "compiler", "gcc", "said", "so", "guns", "350", "total",
+                                           "attacks"]
+    assert "buf" in document_terms(text, PLAIN)
+
+
+def test_protocol_names_are_built_in_stop_words_unless_the_list_is_replaced():
+    assert {"ftp", "http", "www"} <= CLEAN.all_stop_words
+    assert "ftp" not in TextSettings(default_stop_words=False, stop_words=("x",)).all_stop_words
 
 
 def test_merging_phrases_is_greedy_left_to_right():
