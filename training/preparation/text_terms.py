@@ -194,6 +194,10 @@ def token_terms(token: str) -> tuple:
     """The terms of one joined token (clean_text): none for an e-mail address, URL, host name or
     path; none for a contraction ("don't", "i'll"); a possessive without its "'s"; otherwise its
     pieces of 2+ characters ("well-known" -> well, known)."""
+    if "." not in token and "/" not in token and "@" not in token and ":" not in token and "'" not in token \
+            and "\u2019" not in token:
+        # Joined by hyphens only ("well-known", "e-mail"; the most frequent kind): no address.
+        return tuple(piece for piece in token.split("-") if len(piece) >= 2)
     if _is_address(token):
         return ()
     if "'" not in token and "\u2019" not in token:
