@@ -57,7 +57,8 @@ TABLE_MIN_NUMBERS = 3
 # 2. Program listings: a statement of C and its kin, ending (before a /* */ or // comment) in a ";"
 #    after a call "name(...)", an index "]" or an assignment "= ...", found from the ";" at the end;
 #    a line ending in "{" or "}"; an assembly instruction, a tab then "mnemonic operand,operand"
-#    ("\tMOV\tAL,CS:[SI]").
+#    ("\tMOV\tAL,CS:[SI]"); a ";" comment in a column of its own, after two spaces or a tab
+#    (assembly, Lisp: "DB   01001101B   ;01001101"; a smiley ";-)" or ";)" is no comment).
 # 3. Tab-aligned columns of words: a tab, then a short word that ends the line or another tab
 #    follows: an assembler's columns ("\tPOP\tCX", "Ptr\tDW\tOFFSET Msg") or a table of words
 #    ("127\tBUF\tAlexander_Mogilny").
@@ -69,6 +70,8 @@ _PROGRAM_LINES = (
     re.compile(r"\}" + _LINE_END, re.MULTILINE),
     re.compile(r"\t[a-z]{2,7}[ \t]+[a-z\[][^\s,;]*,[ \t]?[^\s,;]+", re.IGNORECASE),
     re.compile(r"\t[a-z]{2,7}(?:\t[^\n]*)?$", re.IGNORECASE | re.MULTILINE),
+    re.compile(r"  ;[ \t]*[\w;]"),
+    re.compile(r"\t;[ \t]*[\w;]"),
 )
 # Distinct tokens whose terms a process keeps (a few MB): past that the cache starts again.
 TERM_CACHE_SIZE = 1 << 18

@@ -98,13 +98,15 @@ def test_program_listings_go_and_prose_with_semicolons_stays():
             "    }\n"
             "\tMOV\tAL,CS:[SI]\t; the next byte\n"
             "\tPOP\tCX\n"
+            "DB   01001101B   ;01001101\n"
+            "Nice one.  ;-)\n"
             "127\tBUF\tAlexander_Mogilny\n"
             "\tThe next\tline is prose.\n"
             "It failed; the compiler (gcc) said so;\n"
             "Guns\t(6,350 total attacks)\n")
-    assert document_terms(text, CLEAN) == ["here", "is", "my", "code", "the", "next", "line", "is", "prose", "it",
-                                           "failed", "the", "compiler", "gcc", "said", "so", "guns", "350", "total",
-                                           "attacks"]
+    assert document_terms(text, CLEAN) == ["here", "is", "my", "code", "nice", "one", "the", "next", "line", "is",
+                                           "prose", "it", "failed", "the", "compiler", "gcc", "said", "so", "guns",
+                                           "350", "total", "attacks"]
     assert "buf" in document_terms(text, PLAIN)
 
 
