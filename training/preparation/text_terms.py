@@ -59,19 +59,20 @@ TABLE_MIN_NUMBERS = 3
 #    a line ending in "{" or "}"; an assembly instruction, a tab then "mnemonic operand,operand"
 #    ("\tMOV\tAL,CS:[SI]"); a ";" comment in a column of its own, after two spaces or a tab
 #    (assembly, Lisp: "DB   01001101B   ;01001101"; a smiley ";-)" or ";)" is no comment).
-# 3. Tab-aligned columns of words: a tab, then a short word that ends the line or another tab
-#    follows: an assembler's columns ("\tPOP\tCX", "Ptr\tDW\tOFFSET Msg") or a table of words
-#    ("127\tBUF\tAlexander_Mogilny").
 _LINE_END = r"[ \t]*(?:/\*[^\n]*\*/[ \t]*|//[^\n]*)?$"
 _STATEMENT_END = re.compile(r";" + _LINE_END, re.MULTILINE)
 _STATEMENT = re.compile(r"\w\([^\n]*\)[ \t]*;|\][ \t]*;|=[^\n]*;")
+# (a character every match holds, the pattern): any line the pattern finds is program text.
 _PROGRAM_LINES = (
-    re.compile(r"\{" + _LINE_END, re.MULTILINE),
-    re.compile(r"\}" + _LINE_END, re.MULTILINE),
-    re.compile(r"\t[a-z]{2,7}[ \t]+[a-z\[][^\s,;]*,[ \t]?[^\s,;]+", re.IGNORECASE),
-    re.compile(r"\t[a-z]{2,7}(?:\t[^\n]*)?$", re.IGNORECASE | re.MULTILINE),
-    re.compile(r"  ;[ \t]*[\w;]"),
-    re.compile(r"\t;[ \t]*[\w;]"),
+    ("{", re.compile(r"\{" + _LINE_END, re.MULTILINE)),
+    ("}", re.compile(r"\}" + _LINE_END, re.MULTILINE)),
+    ("\t", re.compile(r"\t[a-z]{2,7}[ \t]+[a-z\[][^\s,;]*,[ \t]?[^\s,;]+", re.IGNORECASE)),
+    (";", re.compile(r"  ;[ \t]*[\w;]")),
+    ("\t", re.compile(r"\t;[ \t]*[\w;]")),
+    # 3. Tab-aligned columns of words: a tab, then a short word that ends the line or another tab
+    #    follows: an assembler's columns ("\tPOP\tCX", "Ptr\tDW\tOFFSET Msg") or a table of words
+    #    ("127\tBUF\tAlexander_Mogilny").
+    ("\t", re.compile(r"\t[a-z]{2,7}(?:\t[^\n]*)?$", re.IGNORECASE | re.MULTILINE)),
 )
 # Distinct tokens whose terms a process keeps (a few MB): past that the cache starts again.
 TERM_CACHE_SIZE = 1 << 18
@@ -131,22 +132,26 @@ def _line_span(text: str, start: int, end: int) -> tuple:
     return text.rfind("\n", 0, start) + 1, len(text) if line_end < 0 else line_end
 
 
+# (a character every match holds, or "" for none, the pattern, a test of the line found or None:
+# the pattern decides). A document without that character (most of them) costs one search for a
+# single character, the fastest there is, instead of a pattern's scan.
+_LISTING_LINES = (
+    ("", _TABLE_HINTS[0], _is_table_row),
+    ("\t", _TABLE_HINTS[1], _is_table_row),
+    (";", _STATEMENT_END, _STATEMENT.search),
+    *((literal, pattern, None) for literal, pattern in _PROGRAM_LINES),
+)
+
+
 def _listing_lines(text: str) -> list:
     """(start, end) of each table row and program line, in order."""
     lines = set()
-    for hint in _TABLE_HINTS:
-        if hint.pattern[0] != "\t" or "\t" in text:
-            for found in hint.finditer(text):
-                start = text.rfind("\n", 0, found.start()) + 1
-                if _is_table_row(text[start : found.end()]):
-                    lines.add((start, found.end()))
-    for found in _STATEMENT_END.finditer(text):
-        start, end = _line_span(text, found.start(), found.end())
-        if _STATEMENT.search(text, start, end):
-            lines.add((start, end))
-    for pattern in _PROGRAM_LINES:
-        if pattern.pattern[0] != "\t" or "\t" in text:
-            lines.update(_line_span(text, found.start(), found.end()) for found in pattern.finditer(text))
+    for literal, pattern, is_listing in _LISTING_LINES:
+        if literal in text:
+            for found in pattern.finditer(text):
+                start, end = _line_span(text, found.start(), found.end())
+                if is_listing is None or is_listing(text[start:end]):
+                    lines.add((start, end))
     return sorted(lines)
 
 

@@ -66,10 +66,9 @@ def _expand_tokens(ids: dict, token_ids: np.ndarray, lengths: np.ndarray) -> tup
     few numpy passes. Returns the batch's terms (no id left for a token that yields none), the
     rewritten ids and the documents' new lengths."""
     tokens = list(ids)
+    # The tokens are JOINED_TOKEN's, 2+ characters: one of letters and digits only is its own term.
     # isalnum() is a quick test; a word token it rejects ("x_y") only takes the slower, same-result path.
-    plain = np.fromiter(map(str.isalnum, tokens), dtype=bool, count=len(tokens))
-    plain &= np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)) >= 2
-    special = np.flatnonzero(~plain)
+    special = np.flatnonzero(~np.fromiter(map(str.isalnum, tokens), dtype=bool, count=len(tokens)))
     if not len(special):
         return tokens, token_ids, lengths
     judged = list(map(cached_terms, map(tokens.__getitem__, special.tolist())))
