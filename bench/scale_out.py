@@ -115,7 +115,9 @@ def merge_cost(terms: int, instances: int, folder: Path) -> tuple[float, int]:
         frequency = rng.integers(1, 1000, terms)
         table.add_counts(names, frequency, np.minimum(frequency, rng.integers(1, 500, terms)), 2_500_000)
         write_counts(folder / f"part-{index:05d}.tsv", table)
-    arguments = argparse.Namespace(vocab_size=2000, min_df=2, max_df=0.95, num_topics=None, input=[str(folder)])
+    # The encode step's own options with their defaults (the text options included).
+    arguments = scale_out.parse_arguments(["encode", "--input", str(folder), "--output", str(folder / "dataset"),
+                                           "--counts", str(folder), "--shard-output", str(folder / "shard")])
     started = time.process_time()
     scale_out.merged_vocabulary(arguments, folder, instances)
     return time.process_time() - started, sum(path.stat().st_size for path in folder.iterdir())
