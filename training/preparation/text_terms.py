@@ -24,7 +24,10 @@ from training.preparation.stop_words import (
 )
 from training.preparation.text_cleaning import clean_message
 
-SETTINGS_VERSION = 1
+# 2: cleaning also drops program listings and tab-aligned columns and paths after a top-level
+# directory, and protocol names are built-in stop words. A version's terms are its own: settings
+# of another version are refused rather than read with other rules.
+SETTINGS_VERSION = 2
 PHRASE_JOINER = "-"  # never inside a single term (tokens split at hyphens), so a phrase cannot collide with one
 
 # Without cleaning: runs of 2+ word characters (CountVectorizer's rule), as before version 1.

@@ -110,6 +110,13 @@ def test_program_listings_go_and_prose_with_semicolons_stays():
     assert "buf" in document_terms(text, PLAIN)
 
 
+def test_settings_of_another_version_are_refused_not_read_with_these_rules():
+    stored = CLEAN.to_json()
+    assert TextSettings.from_json(stored) == CLEAN
+    with pytest.raises(ValueError, match="text settings version 1 is not 2"):
+        TextSettings.from_json({**stored, "version": 1})
+
+
 def test_protocol_names_are_built_in_stop_words_unless_the_list_is_replaced():
     assert {"ftp", "http", "www"} <= CLEAN.all_stop_words
     assert "ftp" not in TextSettings(default_stop_words=False, stop_words=("x",)).all_stop_words
