@@ -25,6 +25,15 @@ JOB_STAGES = {
 }
 
 
+# The endpoint's alarms by construct id; their names are `<prefix>-<kebab id>` (endpoint_alarm_names).
+ENDPOINT_ALARM_IDS = ("EndpointServerErrors", "EndpointLatency")
+
+
+def endpoint_alarm_names(name_prefix: str) -> tuple[str, ...]:
+    """The endpoint alarms' names: they watch the variant during an update too, and roll it back."""
+    return tuple(f"{name_prefix}-{_kebab(alarm_id)}" for alarm_id in ENDPOINT_ALARM_IDS)
+
+
 @dataclass(frozen=True)
 class EndpointAlarms:
     endpoint_name: str

@@ -30,7 +30,7 @@ from ntm_glue.run_config import (
     REPORT_SIMILAR_DIR,
     REPORT_TRANSFORM_DIR,
 )
-from ntm_glue.endpoint_turn import RUN_STARTED_TAG
+from ntm_glue.endpoint_turn import IDLE_HOURS_TAG, RUN_STARTED_TAG
 from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
 from stacks import nag
 from stacks.endpoint_guard import EndpointDeployment
@@ -376,7 +376,9 @@ class TopicPipeline(Construct):
                 "InitialInstanceCount.$": "$.run.deploy.instance_count",
             }],
             # Which run made it: a run never replaces a newer run's config (stacks/endpoint_guard.py).
-            "Tags": [{"Key": RUN_STARTED_TAG, "Value.$": "$.run.deploy.run_started_at"}],
+            # How long it may sit idle before the hourly check deletes the endpoint (stacks/endpoint_sleep.py).
+            "Tags": [{"Key": RUN_STARTED_TAG, "Value.$": "$.run.deploy.run_started_at"},
+                     {"Key": IDLE_HOURS_TAG, "Value.$": "$.run.deploy.idle_hours"}],
         }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.endpoint_config",
             comment="A new endpoint config per run, so the previous one stays for rollback"))
         # What the endpoint served before this run: a failed smoke test puts it back (stacks/endpoint_guard.py
