@@ -262,6 +262,10 @@ def _check_operational(config: PipelineConfig) -> None:
         value = getattr(config, key)
         if not low <= value <= high:
             raise ConfigError(f"context key {key!r}: {value} is outside {low}..{high}")
+    waited = config.endpoint_max_polls * config.endpoint_poll_seconds
+    if config.endpoint_update_timeout_seconds > waited:
+        raise ConfigError(f"context key 'endpoint_update_timeout_seconds': {config.endpoint_update_timeout_seconds} is "
+                          f"longer than a run waits for the endpoint (endpoint_max_polls x endpoint_poll_seconds = {waited} s)")
     if config.endpoint_max_instances < config.endpoint_min_instances:
         raise ConfigError(f"context key 'endpoint_max_instances': {config.endpoint_max_instances} is below "
                           f"endpoint_min_instances {config.endpoint_min_instances}")

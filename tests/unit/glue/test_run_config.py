@@ -9,7 +9,7 @@ from ntm_glue.run_input import parse_request
 from stacks.config import PipelineConfig
 
 BUCKET = "data-bucket"
-DEPLOYMENT = Deployment("ntm", BUCKET, "ntm-topics", endpoint_max_polls=5, endpoint_poll_seconds=30)
+DEPLOYMENT = Deployment("ntm", BUCKET, "ntm-topics", endpoint_max_polls=120, endpoint_poll_seconds=30)
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
@@ -90,7 +90,7 @@ def test_deploy_follows_the_input(flag, expected):
     run = run_for({"dataset": f"s3://{BUCKET}/datasets/d/", "deploy_endpoint": flag})
     assert run["deploy"]["enabled"] is expected
     assert run["deploy"]["endpoint_name"] == "ntm-topics"
-    assert run["deploy"]["max_polls"] == 5
+    assert run["deploy"]["max_polls"] == 120
 
 
 def test_report_reads_the_run_outputs_and_arguments_fit_the_api_limit():
