@@ -14,14 +14,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-# The kinds of job a run starts, with the API noun that describes each.
+# The kinds of job a run starts, with the API noun that describes each. The similar-documents stage
+# (SageMaker k-NN, run_config's `similar`) adds four: index, train, query (its transform), and similar (the neighbours file).
 _NOUNS = {"prepare": "ProcessingJob", "train": "TrainingJob", "compare": "ProcessingJob",
-          "transform": "TransformJob", "report": "ProcessingJob"}
+          "transform": "TransformJob", "report": "ProcessingJob",
+          "knn-index": "ProcessingJob", "knn-train": "TrainingJob", "knn-query": "TransformJob",
+          "similar": "ProcessingJob"}
+_SIMILAR_JOBS = (("knn-index", "index_job_name"), ("knn-train", "training_job_name"),
+                 ("knn-query", "transform_job_name"), ("similar", "neighbours_job_name"))
 
 
 @dataclass(frozen=True)
 class JobCost:
-    stage: str  # prepare, train, compare, transform, report
+    stage: str  # prepare, train, compare, transform, knn-index, knn-train, knn-query, similar, report
     job_name: str
     status: str
     instance_type: str
@@ -54,9 +59,14 @@ def run_jobs(run: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "train", candidate["job_name"]
     if run.get("sweep", {}).get("enabled"):
         yield "compare", run["sweep"]["job_name"]
-    for stage in ("transform", "report"):
-        if run.get(stage, {}).get("job_name"):
-            yield stage, run[stage]["job_name"]
+    if run.get("transform", {}).get("job_name"):
+        yield "transform", run["transform"]["job_name"]
+    similar = run.get("similar", {})
+    if similar.get("enabled"):
+        for stage, key in _SIMILAR_JOBS:
+            yield stage, similar[key]
+    if run.get("report", {}).get("job_name"):
+        yield "report", run["report"]["job_name"]
 
 
 def _seconds(start: Any, end: Any) -> int:

@@ -83,3 +83,29 @@ def test_the_lines_name_each_job_its_instances_billed_seconds_and_the_total_per_
     assert lines[2] == "  report    1 x ml.m5.xlarge         90 s billed  (ntm-report-r, Completed)"
     assert lines[3] == "  total: 0.03 h of ml.m5.xlarge, 0.17 h of ml.p3.2xlarge"
     assert cost_lines([]) == []
+
+
+def test_the_similar_documents_stage_lists_its_k_nn_jobs_between_the_transform_and_the_report():
+    from ntm_glue.run_config import Deployment, build_run
+    from ntm_glue.run_input import parse_request
+
+    from stacks.config import PipelineConfig
+
+    request = parse_request({"dataset": "s3://b/datasets/d/", "similar": {"enabled": True}},
+                            PipelineConfig().run_defaults(), "b")
+    run = build_run(request, "e", Deployment("ntm", "b", "ntm-topics", 90, 60))
+    stages = [stage for stage, _ in run_jobs(run)]
+    assert stages == ["train", "transform", "knn-index", "knn-train", "knn-query", "similar", "report"]
+    similar = run["similar"]
+    names = dict(run_jobs(run))
+    assert (names["knn-train"], names["knn-query"]) == (similar["training_job_name"], similar["transform_job_name"])
+    off = {**run, "similar": {**similar, "enabled": False}}
+    assert [stage for stage, _ in run_jobs(off)] == ["train", "transform", "report"]
+    # Each is described by its own API, and shows in the lines like any other job.
+    knn = job_cost("knn-train", training(names["knn-train"], spot=False, seconds=120, billable=120))
+    query = job_cost("knn-query", {"TransformJobName": names["knn-query"], "TransformJobStatus": "Completed",
+                                   "TransformResources": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+                                   "TransformStartTime": START, "TransformEndTime": START + datetime.timedelta(seconds=40)})
+    lines = cost_lines([knn, query])
+    assert lines[1].startswith("  knn-train 2 x ml.p3.2xlarge       120 s billed")
+    assert lines[2].startswith("  knn-query 1 x ml.m5.xlarge         40 s billed")
