@@ -30,3 +30,50 @@ def test_the_scaling_function_has_sagemakers_documented_minimum(synthesized: Syn
     _, function = one(synthesized, "AWS::Lambda::Function", "FunctionsScaleEndpoint")
     variables = function["Properties"]["Environment"]["Variables"]
     assert (variables["SCALING_MIN_INSTANCES"], variables["SCALING_MAX_INSTANCES"]) == ("1", "2")
+
+
+def _states(synthesized: Synthesized) -> dict:
+    """Every state of the rendered definition, Map iterators included, by name."""
+
+    from tests.infra.cfn import state_machine_definition
+
+    found: dict = {}
+
+    def walk(states: dict) -> None:
+        for name, state in states.items():
+            found[name] = state
+            for nested in (state.get("ItemProcessor") or state.get("Iterator") or {}, *state.get("Branches", [])):
+                walk(nested.get("States", {}))
+    walk(state_machine_definition(synthesized.template)["States"])
+    return found
+
+
+def test_an_update_is_guarded_by_the_endpoint_alarms_and_the_restore_is_not(synthesized: Synthesized):
+    from stacks.monitoring import endpoint_alarm_names
+
+    states = _states(synthesized)
+    assert states["Update endpoint"]["Parameters"]["DeploymentConfig.$"] == "$.run.deploy.deployment_config"
+    assert "DeploymentConfig" not in str(states["Create endpoint"]["Parameters"])
+    # Putting back the old config after a failed smoke test must not be rolled back by the alarms it set off.
+    assert "DeploymentConfig" not in str(states["Restore endpoint config"]["Parameters"])
+    assert states["Check endpoint"]["Parameters"]["Payload"]["alarms.$"] == "$.run.deploy.rollback_alarms"
+    assert states["Endpoint update rolled back"]["Parameters"]["Error"] == "EndpointRolledBack"
+    # The rollback alarms are the template's endpoint alarms, by name.
+    names = {alarm["Properties"]["AlarmName"] for alarm in synthesized.resources("AWS::CloudWatch::Alarm").values()}
+    assert set(endpoint_alarm_names("ntm")) <= names
+    _, resolve = one(synthesized, "AWS::Lambda::Function", "FunctionsResolveRun")
+    assert resolve["Properties"]["Environment"]["Variables"]["ENDPOINT_ALARMS"] == ",".join(endpoint_alarm_names("ntm"))
+
+
+def test_the_execution_role_and_endpoint_status_may_read_exactly_the_rollback_alarms(synthesized: Synthesized):
+    def alarm_reads(statements: list[dict]) -> list:
+        return [s["Resource"] for s in statements if s["Action"] == "cloudwatch:DescribeAlarms"]
+
+    (status,) = alarm_reads(own_statements(synthesized, "EndpointStatus"))
+    _, policy = one(synthesized, "AWS::IAM::Policy", "SageMakerExecutionRoleDefaultPolicy")
+    (execution,) = alarm_reads(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert status == execution and len(status) == 2
+    tails = {[part for part in arn["Fn::Join"][1] if isinstance(part, str)][-1] for arn in status}
+    assert tails == {":alarm:ntm-endpoint-server-errors", ":alarm:ntm-endpoint-latency"}
+    # The idle check reads a run's own idle hours from its endpoint config's tag.
+    assert {"sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"} <= _actions(own_statements(synthesized, "IdleEndpoint"))
