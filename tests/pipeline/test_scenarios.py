@@ -415,3 +415,54 @@ def test_two_runs_racing_for_the_endpoint_wait_their_turn_and_the_newer_model_st
     assert "Batch transform" in visited  # the older run's own outputs still come from its own model
     messages = [m["Message"] for m in stack.notifications()]
     assert any("left as it was: it serves " + endpoint["EndpointConfigName"] in m for m in messages)
+
+
+def test_a_slept_endpoint_is_created_again_and_an_update_its_alarm_catches_is_rolled_back(stack):
+    """Issue 15's endpoint life: the idle check deletes the endpoint, the next run creates it again
+    (with idle hours of its own), and a later run's blue/green update sets off the 5xx alarm while it
+    bakes: SageMaker rolls it back, the previous model keeps serving, the run fails naming the alarm
+    and notifies with what it cost. Cheap: a prepared dataset, 3 topics, no similar documents."""
+    settings = {"dataset": stack.put_prepared_dataset(SAMPLE_CORPUS), "num_topics": 3, "similar": {"enabled": False}}
+    sagemaker = stack.harness.client("sagemaker")
+    first = stack.run({**settings, "run_name": "first"}, "first")
+    assert first.status == "SUCCEEDED", first.report()
+    stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
+    (slept,) = stack.tick()
+    assert slept["deleted"] is True and not sagemaker.list_endpoints()["Endpoints"]
+
+    again = stack.run({**settings, "run_name": "again", "endpoint": {"idle_hours": 48}}, "again")
+    assert again.status == "SUCCEEDED", again.report()
+    assert "CreateEndpoint" in sagemaker_operations(again) and "UpdateEndpoint" not in sagemaker_operations(again)
+    served = again.output["endpoint"]["endpoint_config_name"]
+    assert sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == served
+    # Its own idle hours travel as a tag on its config: 25 h later the check (24 h by default) keeps it.
+    stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
+    assert stack.tick() == [{"deleted": False, "reason": "changed 25.0 h ago"}]
+    stack.notifications()  # the first two runs' and the sleep's messages
+
+    # The new fleet answers with errors: the 5xx alarm goes off while the update bakes.
+    def errors_while_baking(principal, params, response):
+        stack.set_alarm("ntm-endpoint-server-errors", "ALARM", "Threshold Crossed: 3 datapoints >= 1")
+    stack.harness.gate.observe("sagemaker", "UpdateEndpoint", errors_while_baking)
+    canary = {"instance_count": 2, "update_traffic": "CANARY", "update_step_percent": 50, "update_baking_seconds": 600}
+    guarded = stack.run({**settings, "run_name": "guarded", "endpoint": canary}, "guarded")
+    assert (guarded.status, guarded.error) == ("FAILED", "EndpointRolledBack"), guarded.report()
+    (update,) = guarded.requests_to("sagemaker", "UpdateEndpoint")
+    assert update.params["DeploymentConfig"] == {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 300,
+                                                                  "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50}},
+                                  "TerminationWaitInSeconds": 600, "MaximumExecutionTimeoutInSeconds": 3600},
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "ntm-endpoint-server-errors"},
+                                                 {"AlarmName": "ntm-endpoint-latency"}]}}
+    assert guarded.cause.startswith(f"Endpoint {ENDPOINT}: the update to ") and \
+        f"rolled back by alarm ntm-endpoint-server-errors; the endpoint is InService and still serves {served}" in guarded.cause
+    endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", served)
+    assert "ntm-endpoint-server-errors" in endpoint["FailureReason"]
+    visited = [state.name for state in guarded.states]
+    seen = [run.output["endpoint"]["value"]["status"] for run in guarded.runs("Check endpoint")]
+    assert seen[-2:] == ["RollingBack", "InService"], seen
+    assert "Batch transform" not in visited and "Scale endpoint" not in visited
+    (message,) = stack.notifications()
+    assert "failed" in message["Subject"] and "rolled back by alarm ntm-endpoint-server-errors" in message["Message"]
+    assert "What it cost" in message["Message"] and "train     2 x ml.p3.2xlarge" in message["Message"]
