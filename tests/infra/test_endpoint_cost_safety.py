@@ -1,7 +1,9 @@
-"""Issue 15 in the template: the hourly idle check, the scaling function, the tagged endpoint configs."""
+"""Issue 15 in the template: the hourly idle check, the scaling function, the tagged endpoint configs, guarded updates."""
 
 from __future__ import annotations
 
+from stacks.monitoring import endpoint_alarm_names
+from tests.infra.cfn import state_machine_definition
 from tests.infra.synth import Synthesized
 from tests.infra.test_triggers_and_monitoring import one, own_statements
 
@@ -34,9 +36,6 @@ def test_the_scaling_function_has_sagemakers_documented_minimum(synthesized: Syn
 
 def _states(synthesized: Synthesized) -> dict:
     """Every state of the rendered definition, Map iterators included, by name."""
-
-    from tests.infra.cfn import state_machine_definition
-
     found: dict = {}
 
     def walk(states: dict) -> None:
@@ -49,8 +48,6 @@ def _states(synthesized: Synthesized) -> dict:
 
 
 def test_an_update_is_guarded_by_the_endpoint_alarms_and_the_restore_is_not(synthesized: Synthesized):
-    from stacks.monitoring import endpoint_alarm_names
-
     states = _states(synthesized)
     assert states["Update endpoint"]["Parameters"]["DeploymentConfig.$"] == "$.run.deploy.deployment_config"
     assert "DeploymentConfig" not in str(states["Create endpoint"]["Parameters"])

@@ -139,11 +139,14 @@ def test_b_a_later_spot_run_updates_the_endpoint_and_lists_what_it_cost(stack):
     # The harness's jobs all ran 600 s; a spot training job was billed 30% of that (JobBilling).
     assert "train     2 x ml.p3.2xlarge       180 s billed, spot: 600 s run, 70% saved" in body
     assert "transform 1 x ml.m5.xlarge        600 s billed" in body and "report    1 x ml.m5.xlarge" in body
-    assert "total: 0.33 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body
+    # The similar-documents stage's k-NN jobs are billed too, and listed.
+    assert "knn-train 1 x ml.m5.xlarge        600 s billed" in body and "similar   1 x ml.m5.xlarge" in body
+    assert "total: 1.00 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body, body
     # The run's summary (the execution output) carries the same figures.
     jobs = second.output["costs"]["jobs"]
     assert [(job["stage"], job["billable_seconds"], job["spot_saving_percent"]) for job in jobs] == [
-        ("train", 180, 70), ("transform", 600, None), ("report", 600, None)]
+        ("train", 180, 70), ("transform", 600, None), ("knn-index", 600, None), ("knn-train", 600, None),
+        ("knn-query", 600, None), ("similar", 600, None), ("report", 600, None)]
 
 
 def test_c_a_failed_training_job_fails_the_run_with_its_reason_and_notifies(stack):
@@ -248,8 +251,18 @@ def test_h_a_failed_smoke_test_removes_a_new_endpoint_and_restores_an_updated_on
     third = stack.run({"dataset": dataset, "num_topics": 4}, "broken-update")
     assert (third.status, third.error) == ("FAILED", "SmokeTestFailed"), third.report()
     assert sagemaker_operations(third).count("UpdateEndpoint") == 2  # the update, then the restore
-    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-    assert endpoint["EndpointConfigName"] == served_config
+    # The run does not wait for the restore: once SageMaker ends it, the previous config serves again.
+    endpoint = settled(stack, ENDPOINT)
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", served_config)
+
+
+def settled(stack: LocalStack, name: str, describes: int = 10) -> dict:
+    """DescribeEndpoint until no change is in progress (the harness ends one after a few describes)."""
+    for _ in range(describes):
+        endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=name)
+        if endpoint["EndpointStatus"] not in ("Creating", "Updating", "RollingBack"):
+            return endpoint
+    raise AssertionError(f"{name} still {endpoint['EndpointStatus']} after {describes} describes")
 
 
 def put_corpus(stack: LocalStack) -> None:
