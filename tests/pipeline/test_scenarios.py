@@ -257,9 +257,11 @@ def test_h_a_failed_smoke_test_removes_a_new_endpoint_and_restores_an_updated_on
 
 
 def settled(stack: LocalStack, name: str, describes: int = 10) -> dict:
-    """DescribeEndpoint until no change is in progress (the harness ends one after a few describes)."""
+    """DescribeEndpoint until no change is in progress (the harness ends one after a few describes by a
+    principal: here the endpoint's user, whom README lets describe it)."""
+    sagemaker = stack.endpoint_user(name).client("sagemaker")
     for _ in range(describes):
-        endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=name)
+        endpoint = sagemaker.describe_endpoint(EndpointName=name)
         if endpoint["EndpointStatus"] not in ("Creating", "Updating", "RollingBack"):
             return endpoint
     raise AssertionError(f"{name} still {endpoint['EndpointStatus']} after {describes} describes")
