@@ -3,10 +3,12 @@
 An Invoke request for a registered function (from a Task state or from other handler code) is
 answered here instead of by moto, whose Lambda needs Docker to run code. While the handler runs,
 os.environ holds the function's environment and its role's credentials, boto3's default session
-is fresh (so clients made in the handler sign as the role), and unbound clients on this thread are
-attributed to the function's role by the gate. The first invocation of a function in a harness is
-a cold start: its handler module is (re)imported inside that environment, so module-level clients
-are made there too, even if a unit test imported the module before.
+is the function's own (so clients made in the handler sign as the role), and unbound clients on
+this thread are attributed to the function's role by the gate. The first invocation of a function
+in a harness is a cold start: its handler module is (re)imported inside that environment, so
+module-level clients are made there too, even if a unit test imported the module before, and it
+gets a fresh default session. Later invocations are warm, as in Lambda: the module and the default
+session stay (which also spares reading botocore's service models again for every invocation).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class LambdaRuntime:
         self._region = region
         self._functions: dict[str, LambdaFunction] = {}
         self._warm: set[str] = set()
+        self._sessions: dict[str, boto3.session.Session] = {}  # each function's default session
 
     def add(self, function: LambdaFunction) -> None:
         self._functions[function.arn] = function
@@ -148,8 +151,11 @@ class LambdaRuntime:
         default_session = boto3.DEFAULT_SESSION
         with mock.patch.dict(os.environ, self._environment(function, principal), clear=True), \
                 gate.acting_as(principal):
-            boto3.DEFAULT_SESSION = None  # clients made in the handler resolve the role's credentials
+            boto3.DEFAULT_SESSION = self._sessions.get(function.arn)
             try:
+                if boto3.DEFAULT_SESSION is None:  # cold: clients resolve the role's credentials from here
+                    self._sessions[function.arn] = boto3.session.Session()
+                    boto3.DEFAULT_SESSION = self._sessions[function.arn]
                 yield
             finally:
                 boto3.DEFAULT_SESSION = default_session
