@@ -55,6 +55,7 @@ class Deployment:
     endpoint_poll_seconds: int
     # The endpoint's CloudWatch alarms: an update that sets one off is rolled back by SageMaker.
     endpoint_alarms: tuple[str, ...] = ()
+    similar_alarms: tuple[str, ...] = ()  # the same for the similar-documents endpoint
 
 
 def sagemaker_name(prefix: str, kind: str, run_id: str) -> str:
@@ -280,5 +281,6 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment, 
             "page_uri": f"{output_uri}report/report.html",
             "arguments": _report_arguments(run_id, settings),
         },
-        "similar": similarity.run_section(settings.similar, name, output_uri, deployment.name_prefix),
+        "similar": similarity.run_section(settings.similar, name, output_uri, deployment.name_prefix,
+                                          settings.endpoint, deployment.similar_alarms),
     }

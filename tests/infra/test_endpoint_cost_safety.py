@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ntm_glue.similarity import alarm_names as similarity_alarm_names
+
 from stacks.monitoring import endpoint_alarm_names
 from tests.infra.cfn import state_machine_definition
 from tests.infra.synth import Synthesized
@@ -57,9 +59,16 @@ def test_an_update_is_guarded_by_the_endpoint_alarms_and_the_restore_is_not(synt
     assert states["Endpoint update rolled back"]["Parameters"]["Error"] == "EndpointRolledBack"
     # The rollback alarms are the template's endpoint alarms, by name.
     names = {alarm["Properties"]["AlarmName"] for alarm in synthesized.resources("AWS::CloudWatch::Alarm").values()}
-    assert set(endpoint_alarm_names("ntm")) <= names
+    assert set(endpoint_alarm_names("ntm")) | set(similarity_alarm_names("ntm")) <= names
     _, resolve = one(synthesized, "AWS::Lambda::Function", "FunctionsResolveRun")
-    assert resolve["Properties"]["Environment"]["Variables"]["ENDPOINT_ALARMS"] == ",".join(endpoint_alarm_names("ntm"))
+    variables = resolve["Properties"]["Environment"]["Variables"]
+    assert variables["ENDPOINT_ALARMS"] == ",".join(endpoint_alarm_names("ntm"))
+    assert variables["SIMILAR_ALARMS"] == "ntm-similar-server-errors,ntm-similar-latency"
+    # The similar-documents endpoint: its update is guarded the same way, its turn waited for.
+    assert states["Update similarity endpoint"]["Parameters"]["DeploymentConfig.$"] == "$.run.similar.deploy.deployment_config"
+    assert states["Check similarity endpoint"]["Parameters"]["Payload"]["alarms.$"] == "$.run.similar.deploy.rollback_alarms"
+    assert states["Similarity endpoint update rolled back"]["Parameters"]["Error"] == "EndpointRolledBack"
+    assert states["Similarity endpoint busy too long"]["Parameters"]["Error"] == "EndpointBusy"
 
 
 def test_the_execution_role_and_endpoint_status_may_read_exactly_the_rollback_alarms(synthesized: Synthesized):
@@ -69,8 +78,9 @@ def test_the_execution_role_and_endpoint_status_may_read_exactly_the_rollback_al
     (status,) = alarm_reads(own_statements(synthesized, "EndpointStatus"))
     _, policy = one(synthesized, "AWS::IAM::Policy", "SageMakerExecutionRoleDefaultPolicy")
     (execution,) = alarm_reads(policy["Properties"]["PolicyDocument"]["Statement"])
-    assert status == execution and len(status) == 2
+    assert status == execution and len(status) == 4
     tails = {[part for part in arn["Fn::Join"][1] if isinstance(part, str)][-1] for arn in status}
-    assert tails == {":alarm:ntm-endpoint-server-errors", ":alarm:ntm-endpoint-latency"}
+    assert tails == {f":alarm:{name}" for name in ("ntm-endpoint-server-errors", "ntm-endpoint-latency",
+                                                   "ntm-similar-server-errors", "ntm-similar-latency")}
     # The idle check reads a run's own idle hours from its endpoint config's tag.
     assert {"sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"} <= _actions(own_statements(synthesized, "IdleEndpoint"))

@@ -21,6 +21,7 @@ def _deployment() -> Deployment:
         endpoint_max_polls=int(os.environ["ENDPOINT_MAX_POLLS"]),
         endpoint_poll_seconds=int(os.environ["ENDPOINT_POLL_SECONDS"]),
         endpoint_alarms=tuple(name for name in os.environ.get("ENDPOINT_ALARMS", "").split(",") if name),
+        similar_alarms=tuple(name for name in os.environ.get("SIMILAR_ALARMS", "").split(",") if name),
     )
 
 

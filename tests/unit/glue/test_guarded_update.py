@@ -14,8 +14,9 @@ from stacks.config import ConfigError, PipelineConfig, load_config
 
 BUCKET = "data-bucket"
 ALARMS = ("ntm-endpoint-server-errors", "ntm-endpoint-latency")
+SIMILAR_ALARMS = ("ntm-similar-server-errors", "ntm-similar-latency")
 DEPLOYMENT = Deployment("ntm", BUCKET, "ntm-topics", endpoint_max_polls=90, endpoint_poll_seconds=60,
-                        endpoint_alarms=ALARMS)
+                        endpoint_alarms=ALARMS, similar_alarms=SIMILAR_ALARMS)
 UPDATE_ENDPOINT = botocore.session.get_session().get_service_model("sagemaker").operation_model("UpdateEndpoint")
 
 
@@ -50,6 +51,17 @@ def test_canary_and_linear_sizes_are_percentages_of_the_instances():
                                      "update_wait_seconds": 60}))
     routing = linear["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert routing == {"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}}
+
+
+def test_the_similar_documents_endpoint_goes_all_at_once_under_its_own_alarms():
+    run = run_for({"instance_count": 2, "update_traffic": "CANARY", "update_baking_seconds": 300})
+    config = run["similar"]["deploy"]["deployment_config"]
+    ParamValidator().validate({"EndpointName": "ntm-similar", "EndpointConfigName": "c", "DeploymentConfig": config},
+                              UPDATE_ENDPOINT.input_shape)
+    assert config["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 300}
+    assert config["BlueGreenUpdatePolicy"]["TerminationWaitInSeconds"] == 300  # the run's baking period
+    assert config["AutoRollbackConfiguration"]["Alarms"] == [{"AlarmName": name} for name in SIMILAR_ALARMS]
+    assert run["similar"]["deploy"]["rollback_alarms"] == list(SIMILAR_ALARMS)
 
 
 def test_without_alarms_the_update_still_bakes_but_nothing_can_roll_it_back():

@@ -110,8 +110,13 @@ def test_the_similarity_stage_gets_its_own_names_and_places_under_the_run():
                                       "neighbours_job_name")] + [similar["deploy"]["endpoint_config_name"]]
     assert len(set(names)) == len(names) and all(NAME.match(n) and n.startswith("ntm-knn-") for n in names)
     assert similar["neighbours_arguments"][similar["neighbours_arguments"].index("--k") + 1] == "7"
-    assert similar["deploy"] == {"enabled": True, "endpoint_name": "ntm-similar", "instance_type": "ml.m4.xlarge",
-                                 "instance_count": 1, "endpoint_config_name": similar["deploy"]["endpoint_config_name"]}
+    deploy = dict(similar["deploy"])
+    update = deploy.pop("deployment_config")
+    assert deploy == {"enabled": True, "endpoint_name": "ntm-similar", "instance_type": "ml.m4.xlarge",
+                      "instance_count": 1, "endpoint_config_name": similar["deploy"]["endpoint_config_name"],
+                      "rollback_alarms": []}
+    # One instance: its update goes all at once, whatever the run chose for the topics endpoint.
+    assert update["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"
 
 
 def test_no_similarity_endpoint_when_the_stage_is_off():
