@@ -111,12 +111,13 @@ class LocalStack:
     notifications_queue_url: str
     processing_jobs: list[ProcessingJobRecord]
 
-    def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/") -> str:
-        """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI."""
+    def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/", keep_in: Path | None = None) -> str:
+        """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI.
+        `keep_in`: a folder to prepare it in and leave it (for serve_dataset), else a temporary one."""
         from training.preparation import prepare
 
         with tempfile.TemporaryDirectory() as scratch:
-            output = Path(scratch) / "dataset"
+            output = keep_in or Path(scratch) / "dataset"
             assert prepare.main(["--input", str(corpus), "--output", str(output), "--min-train-shards", "2"]) == 0
             upload_folder(self.harness.client("s3"), output, S3Location(self.data_bucket, prefix))
         return f"s3://{self.data_bucket}/{prefix}"

@@ -15,7 +15,7 @@ import pytest
 from tests.browser.report_page import check_comparison_chart, check_report_page, downloaded_report
 from tests.harness import JobFailed
 from tests.pipeline.conftest import SAMPLE_CORPUS
-from tests.pipeline.local_deployment import LocalStack
+from tests.pipeline.local_deployment import LocalStack, serve_dataset
 from tests.pipeline.test_similarity import KNN_STATES, check_similar_documents
 
 ENDPOINT = "ntm-topics"
@@ -432,15 +432,16 @@ def test_two_runs_racing_for_the_endpoint_wait_their_turn_and_the_newer_model_st
     assert any("left as it was: it serves " + endpoint["EndpointConfigName"] in m for m in messages)
 
 
-def test_a_slept_endpoint_is_created_again_and_an_update_its_alarm_catches_is_rolled_back(stack):
+def test_a_slept_endpoint_is_created_again_and_an_update_its_alarm_catches_is_rolled_back(stack, tmp_path):
     """Issue 15's endpoint life: the idle check deletes the endpoint, the next run creates it again
     (with idle hours of its own), and a later run's blue/green update sets off the 5xx alarm while it
     bakes: SageMaker rolls it back, the previous model keeps serving, the run fails naming the alarm
-    and notifies with what it cost. Cheap: a prepared dataset, 3 topics, no similar documents."""
-    settings = {"dataset": stack.put_prepared_dataset(SAMPLE_CORPUS), "num_topics": 3, "similar": {"enabled": False}}
+    and notifies with what it cost. Cheap: a prepared dataset, 3 topics, no similar documents, and
+    the first endpoint put in place directly (serve_dataset) instead of by a run."""
+    settings = {"dataset": stack.put_prepared_dataset(SAMPLE_CORPUS, keep_in=tmp_path / "dataset"), "num_topics": 3,
+                "similar": {"enabled": False}}
+    serve_dataset(stack.harness, tmp_path / "dataset", stack.data_bucket, ENDPOINT)
     sagemaker = stack.harness.client("sagemaker")
-    first = stack.run({**settings, "run_name": "first"}, "first")
-    assert first.status == "SUCCEEDED", first.report()
     stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
     (slept,) = stack.tick()
     assert slept["deleted"] is True and not sagemaker.list_endpoints()["Endpoints"]
@@ -453,7 +454,7 @@ def test_a_slept_endpoint_is_created_again_and_an_update_its_alarm_catches_is_ro
     # Its own idle hours travel as a tag on its config: 25 h later the check (24 h by default) keeps it.
     stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
     assert stack.tick() == [{"deleted": False, "reason": "changed 25.0 h ago"}]
-    stack.notifications()  # the first two runs' and the sleep's messages
+    stack.notifications()  # the sleep's and the run's messages
 
     # The new fleet answers with errors: the 5xx alarm goes off while the update bakes.
     def errors_while_baking(principal, params, response):
