@@ -84,3 +84,12 @@ def test_the_execution_role_and_endpoint_status_may_read_exactly_the_rollback_al
                                                    "ntm-similar-server-errors", "ntm-similar-latency")}
     # The idle check reads a run's own idle hours from its endpoint config's tag.
     assert {"sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"} <= _actions(own_statements(synthesized, "IdleEndpoint"))
+
+
+def test_the_report_job_gets_each_stages_costs_so_far(synthesized: Synthesized):
+    states = _states(synthesized)
+    assert states["Read costs so far"]["Next"] == "Report topics"
+    environment = states["Report topics"]["Parameters"]["Environment"]
+    assert environment["RUN_PARAMETER_COST_TRAIN.$"] == "$.costs_so_far.value.by_stage.train"
+    assert environment["RUN_PARAMETER_COST_KNN_QUERY.$"] == "$.costs_so_far.value.by_stage.knn_query"
+    assert environment["RUN_PARAMETER_COST_TOTAL.$"] == "$.costs_so_far.value.by_stage.total"

@@ -65,6 +65,11 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     assert json.loads(stack.object(outputs["run"] + "report/summary.json"))["documents"] == 240
     # The run parameters name the run's S3 locations and jobs, never the job's container paths.
     assert outputs["model_artifacts"] in report and outputs["transform"] in report and "/opt/ml" not in report
+    # What the run cost before the report job, stage by stage, read from SageMaker (Read costs so far).
+    assert "1 job on 2 x ml.p3.2xlarge: 1200 instance-seconds billed" in report
+    assert "1 job on 1 x ml.m5.xlarge: 600 instance-seconds billed" in report  # e.g. the preparation
+    assert "(before the report job; the run&#x27;s notification has every job)" in report or \
+        "(before the report job; the run's notification has every job)" in report
     check_report_page(chromium, downloaded_report(stack, outputs, tmp_path))  # as `make dry-run` copies it
     assert stack.keys(dataset_prefix + "train/")
     check_similar_documents(stack, result, k=10, num_topics=30)

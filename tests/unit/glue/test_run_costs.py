@@ -109,3 +109,18 @@ def test_the_similar_documents_stage_lists_its_k_nn_jobs_between_the_transform_a
     lines = cost_lines([knn, query])
     assert lines[1].startswith("  knn-train 2 x ml.p3.2xlarge       120 s billed")
     assert lines[2].startswith("  knn-query 1 x ml.m5.xlarge         40 s billed")
+
+
+def test_the_report_gets_one_short_line_per_stage_and_the_total_so_far():
+    from ntm_glue.run_costs import MAX_ENVIRONMENT_VALUE, REPORTED_STAGES, stage_summaries
+
+    costs = [JobCost("train", f"ntm-train-k{k}-r", "Completed", "ml.p3.2xlarge", 2, 1000, 300, spot=True) for k in range(8)]
+    costs += [JobCost("transform", "ntm-transform-r", "Completed", "ml.m5.xlarge", 1, 90, 90)]
+    lines = stage_summaries(costs)
+    assert set(lines) == {stage.replace("-", "_") for stage in REPORTED_STAGES} | {"total"}
+    assert lines["train"] == "8 jobs on 2 x ml.p3.2xlarge: 4800 instance-seconds billed, spot saved 70%"
+    assert lines["transform"] == "1 job on 1 x ml.m5.xlarge: 90 instance-seconds billed"
+    assert lines["prepare"] == lines["knn_train"] == "not run"
+    assert lines["total"].startswith("total: 0.03 h of ml.m5.xlarge, 1.33 h of ml.p3.2xlarge (before the report job")
+    assert all(len(line) <= MAX_ENVIRONMENT_VALUE for line in lines.values())
+    assert stage_summaries([])["total"].startswith("total: nothing billed yet")
