@@ -34,18 +34,30 @@ def test_the_container_environments_have_no_pip(tmp_path):
 
 
 def test_with_pip_put_back_an_install_still_fails_for_want_of_an_index(tmp_path):
-    """A job could run `python -m ensurepip` (it is in the standard library): the sealed variables
-    alone must still stop the install. Shown on a throwaway environment of the same interpreter."""
+    """A job could run the pip that the standard library carries (the wheel `ensurepip` installs
+    from): the sealed variables alone must still stop the install. Shown on a throwaway environment
+    of the same interpreter, running that very wheel (as `python -m ensurepip` would put it back)."""
     target = processing_targets()[0]
     container_python(target.python, target.requirement_set)  # skips, naming it, when the interpreter is missing
+    interpreter = find_interpreter(target.python)
     throwaway = tmp_path / "venv"
-    subprocess.run([str(find_interpreter(target.python)), "-m", "venv", str(throwaway)], check=True, timeout=300)
+    subprocess.run([str(interpreter), "-m", "venv", "--without-pip", str(throwaway)], check=True, timeout=300)
     python = throwaway / "bin" / "python"
-    assert _run(python, "-m", "pip", "--version", cwd=tmp_path).returncode == 0  # pip is there this time
-    completed = _run(python, "-m", "pip", "install", ABSENT_PACKAGE, cwd=tmp_path)
+    pip = [f"{bundled_pip_wheel(python, tmp_path)}/pip"]
+    assert _run(python, *pip, "--version", cwd=tmp_path).returncode == 0  # pip is there this time
+    completed = _run(python, *pip, "install", ABSENT_PACKAGE, cwd=tmp_path)
     assert completed.returncode != 0
     assert "No matching distribution found" in completed.stderr or "Could not find a version" in completed.stderr
     assert _run(python, "-c", f"import {ABSENT_PACKAGE}", cwd=tmp_path).returncode != 0
+
+
+def bundled_pip_wheel(python: Path, cwd: Path) -> Path:
+    """The newest pip wheel in the interpreter's ensurepip (a wheel runs as `python WHEEL/pip`)."""
+    bundled = _run(python, "-c", "import ensurepip, os; print(os.path.dirname(ensurepip.__file__))", cwd=cwd)
+    wheels = sorted((Path(bundled.stdout.strip()) / "_bundled").glob("pip-*.whl"),
+                    key=lambda wheel: tuple(int(part) for part in wheel.name.split("-")[1].split(".")))
+    assert wheels, "this interpreter's ensurepip carries no pip wheel"
+    return wheels[-1]
 
 
 def test_a_processing_job_in_the_harness_runs_on_the_image_python_and_cannot_install(tmp_path):

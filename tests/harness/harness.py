@@ -14,17 +14,22 @@ starts) go through the gate as their roles.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import os
 import re
 import time
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
+from unittest import mock
 
 import boto3
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.loaders import Loader
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
@@ -47,6 +52,24 @@ _SYNC_RULES = {
     "states:startExecution": "StepFunctionsGetEventsForStepFunctionsExecutionRule",
 }
 _RULE_ACTIONS = ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+
+
+class _PathsOnce(list):
+    """boto3 appends its own data folder to the loader of every session it makes."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_loader(search_path_string: str | None = None) -> Loader:
+    """One botocore data loader for every session made while a harness runs (each harness, each
+    Lambda cold start, each role's clients makes a session): the service models are read from disk
+    and parsed once per process instead of once per session. They are the same files either way;
+    within a session botocore already hands every client the same loaded objects."""
+    paths = [os.path.expanduser(path) for path in (search_path_string or "").split(os.pathsep) if path]
+    return Loader(extra_search_paths=_PathsOnce(paths))
 
 
 class LambdaFailed(Exception):
@@ -81,6 +104,7 @@ class Harness:
         return self
 
     def _start(self) -> None:
+        self._stack.enter_context(mock.patch.object(botocore.session, "create_loader", _shared_loader))
         self._stack.enter_context(mock_aws(config=self._config))
         self._session = boto3.session.Session(region_name=self.region)
         self.identities = Identities(self.region, self.account, self._session, self.client)

@@ -18,6 +18,7 @@ import importlib
 import io
 import json
 import os
+import threading
 import time
 import traceback
 import uuid
@@ -76,6 +77,9 @@ class LambdaRuntime:
         self._functions: dict[str, LambdaFunction] = {}
         self._warm: set[str] = set()
         self._sessions: dict[str, boto3.session.Session] = {}  # each function's default session
+        # os.environ and boto3's default session belong to the process: two executions' handlers
+        # (the racing scenario) take turns. Re-entrant: a handler may invoke another function.
+        self._one_at_a_time = threading.RLock()
 
     def add(self, function: LambdaFunction) -> None:
         self._functions[function.arn] = function
@@ -113,7 +117,7 @@ class LambdaRuntime:
             log_group_name=f"/aws/lambda/{function.name}", log_stream_name=f"harness/[$LATEST]{request_id}",
             deadline=time.monotonic() + function.timeout_seconds)
         error_type = None
-        with self._lambda_process(function, principal):
+        with self._one_at_a_time, self._lambda_process(function, principal):
             try:
                 body = json.dumps(self._handler(function)(event, context)).encode()
             except Exception as error:  # noqa: BLE001 - every handler failure becomes a Lambda error

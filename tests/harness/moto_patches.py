@@ -16,6 +16,11 @@ global or method, and is undone when the harness exits:
 6. `CommonStateField._eval_body` is wrapped to note which execution and state run on the thread,
    and `execute_state.Thread` (the thread a task body runs on, to time it out) carries that note
    over, so each request is logged with the state that sent it.
+7. `AmazonStateLanguageParser.parse` keeps the ANTLR parse tree of each definition it has parsed
+   and builds a fresh program from it with moto's Preprocessor, as the original does after parsing.
+   moto parses the whole definition again at CreateStateMachine and at every execution's start, in
+   pure Python (a sixth of the pipeline tests' time); the tree is only read afterwards, so it is
+   shared, while the program (which executions evaluate) is never shared.
 (moto's Fail state keeps refusing an ErrorPath that yields a `States.` name: the ASL spec reserves
 that prefix, and a definition that relies on it must fail here as it would in AWS.)
 PINS fingerprints every moto object these patches replace or rely on; the self-test
@@ -54,6 +59,7 @@ _RETRIER = f"{_ASL}.component.common.retry.retrier_decl"
 _WAIT = f"{_ASL}.component.state.wait.wait_function.wait_function"
 _STATE = f"{_ASL}.component.state.state"
 _EXECUTE_STATE = f"{_ASL}.component.state.exec.execute_state"
+_PARSER = f"{_ASL}.parse.asl_parser"
 
 # Every module of moto's interpreter that calls `boto_client_for`.
 BOTO_CLIENT_USERS = (
@@ -117,6 +123,10 @@ PINS = (
         "sagemaker_jobs sets status, failure reason and times"),
     Pin("moto.sagemaker.models:SageMakerModelBackend.__init__", "927eb2dfe87a79f7",
         "job and endpoint dictionaries"),
+    Pin(f"{_PARSER}:AmazonStateLanguageParser.parse", "a59a7d18760fb22e",
+        "patch 7 keeps the tree it builds and repeats its last step (Preprocessor().visit(tree))"),
+    Pin(f"{_ASL}.parse.preprocessor:Preprocessor", "b7d4a1ac4cd41934",
+        "patch 7 relies on it building a new program from a tree it only reads"),
     Pin("moto.stepfunctions.parser.models:StepFunctionsParserBackend.start_execution", "0f8d9dd57baf0c28",
         "executions run on a thread the harness waits for"),
 )
@@ -195,6 +205,29 @@ def _virtual_wait(clock: VirtualClock) -> Callable[..., None]:
     return _wait_interval
 
 
+def _parse_tree_kept(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], tuple[Any, Any]]:
+    preprocessor = importlib.import_module(f"{_ASL}.parse.preprocessor").Preprocessor
+    trees: dict[str, Any] = {}
+    lock = threading.Lock()  # executions of the racing scenario start on two threads
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        with lock:
+            tree = trees.get(definition)
+        if tree is None:
+            program, tree = original(definition)  # raises on a syntax error, as before
+            with lock:
+                if len(trees) >= _KEPT_TREES:
+                    trees.pop(next(iter(trees)))
+                trees[definition] = tree
+            return program, tree
+        return preprocessor().visit(tree), tree
+    return parse
+
+
+_KEPT_TREES = 16  # a test module deploys a handful of definitions (mutations included)
+_PARSE = _parse_tree_kept(resolve(f"{_PARSER}:AmazonStateLanguageParser.parse"))  # one memory per process
+
+
 @contextlib.contextmanager
 def patched(client_for: ClientFor, clock: VirtualClock) -> Iterator[None]:
     if moto.__version__ != MOTO_VERSION:
@@ -216,4 +249,5 @@ def patched(client_for: ClientFor, clock: VirtualClock) -> Iterator[None]:
         state_class = resolve(f"{_STATE}:CommonStateField")
         patch(mock.patch.object(state_class, "_eval_body", _positioned(state_class._eval_body)))
         patch(mock.patch.object(importlib.import_module(_EXECUTE_STATE), "Thread", _PositionedThread))
+        patch(mock.patch.object(resolve(f"{_PARSER}:AmazonStateLanguageParser"), "parse", staticmethod(_PARSE)))
         yield

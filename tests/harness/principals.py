@@ -70,6 +70,10 @@ class Identities:
         self.account = account
         self._session = session  # one session for all clients: service models load once
         self._service_client = client_factory
+        # Every request of a run is authorized against its role's policies: they are read once and
+        # read again after any change to IAM made through this session's clients (setup, tests).
+        self._policy_documents: dict[str, list[Mapping[str, Any]]] = {}
+        session.events.register("after-call.iam", self._forget_policies_on_change)
         self._iam = client_factory("iam")
         self._principals: dict[tuple[str, str], Principal] = {}
         self._clients: dict[tuple[str, str, str, str], BaseClient] = {}
@@ -121,8 +125,17 @@ class Identities:
                 return True
         return False
 
+    def _forget_policies_on_change(self, model: Any, **_: Any) -> None:
+        if not model.name.startswith(("Get", "List")):
+            self._policy_documents.clear()
+
     def policy_documents(self, role_arn: str) -> list[Mapping[str, Any]]:
         name = self.role_name(role_arn)
+        if name not in self._policy_documents:
+            self._policy_documents[name] = self._read_policy_documents(name)
+        return self._policy_documents[name]
+
+    def _read_policy_documents(self, name: str) -> list[Mapping[str, Any]]:
         documents = [self._iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
                      for policy in self._iam.list_role_policies(RoleName=name)["PolicyNames"]]
         for attached in self._iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:

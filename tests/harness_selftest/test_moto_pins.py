@@ -4,6 +4,7 @@ If this fails after a moto upgrade, re-read each pinned object against moto_patc
 adapt the patch, then update MOTO_VERSION and the fingerprints.
 """
 
+import json
 import pathlib
 import re
 
@@ -30,3 +31,19 @@ def test_every_interpreter_module_that_makes_clients_is_patched() -> None:
         if re.search(r"^\s*boto_client_for,?$|import boto_client_for", path.read_text(), re.MULTILINE)
     }
     assert users == set(moto_patches.BOTO_CLIENT_USERS)
+
+
+def test_a_definition_is_parsed_once_and_every_parse_builds_its_own_program() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+    from tests.harness import Harness
+    from tests.harness_selftest import toy
+
+    definition = json.dumps(toy.DEFINITION)
+    with Harness():
+        first, first_tree = AmazonStateLanguageParser.parse(definition)
+        second, second_tree = AmazonStateLanguageParser.parse(definition)
+        with pytest.raises(ASLParserException):
+            AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Nope"}}')
+    assert first_tree is second_tree  # kept
+    assert first is not second and type(first) is type(second)  # never shared between executions

@@ -93,3 +93,20 @@ def test_handler_code_is_checked_against_the_lambda_role() -> None:
     assert (result.status, result.error) == ("FAILED", "AccessDenied")
     assert "toy-lambda/lambda-toy-resolve is not authorized to perform: s3:PutObject" in json.loads(
         result.cause)["errorMessage"]
+
+
+def test_a_policy_changed_between_two_runs_decides_the_second() -> None:
+    """The gate keeps each role's policies between requests; a change made after a run must still
+    decide the next one (the kept documents are read again)."""
+    deny_put = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Elsewhere", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::other/*"}]}
+    with Harness() as harness:
+        toy.set_up(harness)
+        first = harness.run_execution(toy.DEFINITION, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+        for policy in harness.client("iam").list_role_policies(RoleName="toy-lambda")["PolicyNames"]:
+            harness.client("iam").put_role_policy(RoleName="toy-lambda", PolicyName=policy,
+                                                  PolicyDocument=json.dumps(deny_put))
+        second = harness.run_execution(toy.DEFINITION, {"run_id": "r2"}, name="r2", role_arn=toy.STATES_ROLE)
+
+    assert first.status == "SUCCEEDED", first.report()
+    assert (second.status, second.error) == ("FAILED", "AccessDenied")

@@ -20,10 +20,12 @@ SageMaker jobs do what the real ones would do to S3, locally:
 
 from __future__ import annotations
 
+import atexit
 import functools
 import io
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -111,15 +113,9 @@ class LocalStack:
     notifications_queue_url: str
     processing_jobs: list[ProcessingJobRecord]
 
-    def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/", keep_in: Path | None = None) -> str:
-        """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI.
-        `keep_in`: a folder to prepare it in and leave it (for serve_dataset), else a temporary one."""
-        from training.preparation import prepare
-
-        with tempfile.TemporaryDirectory() as scratch:
-            output = keep_in or Path(scratch) / "dataset"
-            assert prepare.main(["--input", str(corpus), "--output", str(output), "--min-train-shards", "2"]) == 0
-            upload_folder(self.harness.client("s3"), output, S3Location(self.data_bucket, prefix))
+    def put_prepared_dataset(self, corpus: Path, prefix: str = "datasets/sample/") -> str:
+        """A dataset prepared locally with training.prepare and put under `prefix`; returns its URI."""
+        upload_folder(self.harness.client("s3"), prepared_locally(corpus), S3Location(self.data_bucket, prefix))
         return f"s3://{self.data_bucket}/{prefix}"
 
     def set_alarm(self, alarm_name: str, state: str, reason: str) -> None:
@@ -192,6 +188,19 @@ class LocalStack:
 
     def keys(self, prefix: str) -> list[str]:
         return list_keys(self.harness.client("s3"), S3Location(self.data_bucket, prefix))
+
+
+@functools.lru_cache(maxsize=None)
+def prepared_locally(corpus: Path) -> Path:
+    """training.prepare's dataset of `corpus`, made once per test process (several scenarios start
+    from it; each uploads it into its own account)."""
+    from training.preparation import prepare
+
+    scratch = tempfile.mkdtemp(prefix="prepared-")
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    output = Path(scratch) / "dataset"
+    assert prepare.main(["--input", str(corpus), "--output", str(output), "--min-train-shards", "2"]) == 0
+    return output
 
 
 def endpoint_user(harness: Harness, endpoint_name: str, bucket: str) -> Any:

@@ -15,7 +15,7 @@ import pytest
 from tests.browser.report_page import check_comparison_chart, check_report_page, downloaded_report
 from tests.harness import JobFailed
 from tests.pipeline.conftest import SAMPLE_CORPUS
-from tests.pipeline.local_deployment import LocalStack, serve_dataset
+from tests.pipeline.local_deployment import LocalStack, prepared_locally, serve_dataset
 from tests.pipeline.test_similarity import KNN_STATES, check_similar_documents
 
 ENDPOINT = "ntm-topics"
@@ -437,15 +437,14 @@ def test_two_runs_racing_for_the_endpoint_wait_their_turn_and_the_newer_model_st
     assert any("left as it was: it serves " + endpoint["EndpointConfigName"] in m for m in messages)
 
 
-def test_a_slept_endpoint_is_created_again_and_an_update_its_alarm_catches_is_rolled_back(stack, tmp_path):
+def test_a_slept_endpoint_is_created_again_and_an_update_its_alarm_catches_is_rolled_back(stack):
     """Issue 15's endpoint life: the idle check deletes the endpoint, the next run creates it again
     (with idle hours of its own), and a later run's blue/green update sets off the 5xx alarm while it
     bakes: SageMaker rolls it back, the previous model keeps serving, the run fails naming the alarm
     and notifies with what it cost. Cheap: a prepared dataset, 3 topics, no similar documents, and
     the first endpoint put in place directly (serve_dataset) instead of by a run."""
-    settings = {"dataset": stack.put_prepared_dataset(SAMPLE_CORPUS, keep_in=tmp_path / "dataset"), "num_topics": 3,
-                "similar": {"enabled": False}}
-    serve_dataset(stack.harness, tmp_path / "dataset", stack.data_bucket, ENDPOINT)
+    settings = {"dataset": stack.put_prepared_dataset(SAMPLE_CORPUS), "num_topics": 3, "similar": {"enabled": False}}
+    serve_dataset(stack.harness, prepared_locally(SAMPLE_CORPUS), stack.data_bucket, ENDPOINT)
     sagemaker = stack.harness.client("sagemaker")
     stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
     (slept,) = stack.tick()
