@@ -20,6 +20,7 @@ from constructs import Construct
 
 from ntm_glue.endpoint_turn import RUN_STARTED_TAG
 from ntm_glue.similarity import DOCUMENTS_DIR, INDEX_OUT_DIR, NEIGHBOURS_OUT_DIR, PREDICTIONS_DIR, TOPIC_WEIGHTS_DIR
+from stacks.endpoint_guard import RACE_MESSAGES
 from stacks.images import ImageRegistry
 from stacks.sagemaker_tasks import SageMakerCall, task
 
@@ -153,8 +154,8 @@ class SimilarityStage:
         """Endpoint config, then `<prefix>-similar` created, or updated under its alarms (rolled back by
         SageMaker if one goes off while it bakes), then poll until InService (bounded). Like the topics
         endpoint (stacks/endpoint_guard.py), a run waits while another changes it and leaves a newer
-        run's index in place; unlike it, a request refused because another run got there between the
-        check and the request fails the run (no second turn), and there is no auto scaling."""
+        run's index in place, and a request SageMaker refuses because another run got there between the
+        check and the request goes back to waiting; unlike it, it has no auto scaling and no idle sleep."""
         scope, deploy = self._scope, "$.run.similar.deploy"
         config = self._catch(task(scope, "Create similarity endpoint config", SageMakerCall("CreateEndpointConfig"), {
             "EndpointConfigName.$": f"{deploy}.endpoint_config_name",
@@ -166,13 +167,13 @@ class SimilarityStage:
         }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.similar_endpoint_config",
             comment="A new endpoint config per run, so the previous one stays for rollback"))
         request = {"EndpointName.$": f"{deploy}.endpoint_name", "EndpointConfigName.$": f"{deploy}.endpoint_config_name"}
-        create = self._catch(task(scope, "Create similarity endpoint", SageMakerCall("CreateEndpoint"), request,
-                                  result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
-                                  comment="Create the similar-documents endpoint"))
-        update = self._catch(task(scope, "Update similarity endpoint", SageMakerCall("UpdateEndpoint"),
-                                  {**request, "DeploymentConfig.$": f"{deploy}.deployment_config"},
-                                  result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
-                                  comment="Blue/green update of the similar-documents endpoint, baked under its alarms"))
+        create = task(scope, "Create similarity endpoint", SageMakerCall("CreateEndpoint"), request,
+                      result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
+                      comment="Create the similar-documents endpoint")
+        update = task(scope, "Update similarity endpoint", SageMakerCall("UpdateEndpoint"),
+                      {**request, "DeploymentConfig.$": f"{deploy}.deployment_config"},
+                      result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
+                      comment="Blue/green update of the similar-documents endpoint, baked under its alarms")
         check = {"endpoint_name.$": f"{deploy}.endpoint_name", "run_started_at.$": "$.run.deploy.run_started_at"}
         find = self._lambda_task("Find similarity endpoint", self._endpoint_status, check, "$.similar_endpoint",
                                  "Does the similar-documents endpoint exist, is it free, and whose index does it serve?")
@@ -226,6 +227,13 @@ class SimilarityStage:
                      .otherwise(turn_wait))
         turn_wait.next(sfn.Pass(scope, "Count similarity endpoint turn", result_path="$.similar_endpoint_turn",
                                 parameters={"polls.$": "States.MathAdd($.similar_endpoint_turn.polls, 1)"})).next(find)
+        # SageMaker refused because another run changed the endpoint since *Find*: back to waiting a turn.
+        raced = (sfn.Choice(scope, "Another run got to the similarity endpoint first?")
+                 .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.failure.Cause", pattern)
+                                           for pattern in RACE_MESSAGES)), turn_left)
+                 .otherwise(self._failed))
+        for change in (create, update):
+            change.add_catch(raced, errors=["States.ALL"], result_path="$.failure")
         config.next(start_turns).next(find).next(
             sfn.Choice(scope, "Similarity endpoint free?")
             .when(sfn.Condition.boolean_equals("$.similar_endpoint.value.busy", True), turn_left)

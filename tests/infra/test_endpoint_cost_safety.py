@@ -69,6 +69,11 @@ def test_an_update_is_guarded_by_the_endpoint_alarms_and_the_restore_is_not(synt
     assert states["Check similarity endpoint"]["Parameters"]["Payload"]["alarms.$"] == "$.run.similar.deploy.rollback_alarms"
     assert states["Similarity endpoint update rolled back"]["Parameters"]["Error"] == "EndpointRolledBack"
     assert states["Similarity endpoint busy too long"]["Parameters"]["Error"] == "EndpointBusy"
+    for change in ("Create similarity endpoint", "Update similarity endpoint"):  # a race goes back to waiting
+        (catch,) = states[change]["Catch"]
+        assert catch["Next"] == "Another run got to the similarity endpoint first?"
+    raced = states["Another run got to the similarity endpoint first?"]
+    assert raced["Choices"][0]["Next"] == "Similarity endpoint turn left?" and raced["Default"] == "Reserved error name?"
 
 
 def test_the_execution_role_and_endpoint_status_may_read_exactly_the_rollback_alarms(synthesized: Synthesized):
