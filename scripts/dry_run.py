@@ -146,8 +146,19 @@ def main() -> int:
                 print(f"\nnotification: {message['Subject']}\n{message['Message']}")
             print(f"copied the report to {args.output / 'report' / 'report.html'}")
             if result.output["endpoint"]["enabled"]:
+                print_guard(result.output["endpoint"])
                 ask_endpoint(stack, result.output)
     return 0
+
+
+def print_guard(endpoint: dict) -> None:
+    """How the next run's update of the endpoint will be guarded (this run created it: nothing to guard)."""
+    policy = endpoint["deployment_config"]["BlueGreenUpdatePolicy"]
+    alarms = [alarm["AlarmName"] for alarm in endpoint["deployment_config"].get("AutoRollbackConfiguration", {}).get("Alarms", [])]
+    print(f"\nthe next run's update of {endpoint['endpoint_name']}: blue/green, traffic "
+          f"{policy['TrafficRoutingConfiguration']['Type']}, baked {policy['TerminationWaitInSeconds']} s under the alarms "
+          f"{', '.join(alarms) or '(none)'}, rolled back by SageMaker if one goes off; the endpoint is deleted after "
+          f"{endpoint['idle_hours']} h without invocations")
 
 
 def ask_endpoint(stack, output: dict) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ntm_glue.run_input import (
     INSTANCE_TYPE,
     Compute,
+    EndpointSettings,
     PreparationSettings,
     RunInputError,
     RunSettings,
@@ -74,6 +75,15 @@ class PipelineConfig:
     # working day and the night after it, so an endpoint used daily never sleeps, while a forgotten
     # one costs one day (about $6 at ml.m4.xlarge) instead of ~$170 a month.
     endpoint_idle_hours: int = 24
+    # How a run's update reaches an existing endpoint: a blue/green deployment, traffic shifted
+    # ALL_AT_ONCE, CANARY or LINEAR (step = percent of the instances), baked while the endpoint's
+    # alarms watch it and rolled back by SageMaker if one goes off (docs/design.md section 8). The
+    # baking period spans the latency alarm's three five-minute periods.
+    endpoint_update_traffic: str = "ALL_AT_ONCE"
+    endpoint_update_step_percent: int = 50
+    endpoint_update_wait_seconds: int = 300
+    endpoint_update_baking_seconds: int = 900
+    endpoint_update_timeout_seconds: int = 3600
     transform_instance_type: str = "ml.m5.xlarge"
     transform_instance_count: int = 1
     processing_instance_type: str = "ml.m5.xlarge"
@@ -124,7 +134,13 @@ class PipelineConfig:
                 self.training_max_wait_seconds or None,
             ),
             deploy_endpoint=self.deploy_endpoint,
-            endpoint=Compute(self.endpoint_instance_type, self.endpoint_instance_count),
+            endpoint=EndpointSettings(self.endpoint_instance_type, self.endpoint_instance_count,
+                                      idle_hours=self.endpoint_idle_hours,
+                                      update_traffic=self.endpoint_update_traffic,
+                                      update_step_percent=self.endpoint_update_step_percent,
+                                      update_wait_seconds=self.endpoint_update_wait_seconds,
+                                      update_baking_seconds=self.endpoint_update_baking_seconds,
+                                      update_timeout_seconds=self.endpoint_update_timeout_seconds),
             transform=Compute(self.transform_instance_type, self.transform_instance_count),
             preparation=PreparationSettings(stop_words=self.stop_words, default_stop_words=self.default_stop_words,
                                             clean_text=self.clean_text, phrases=self.phrases,
@@ -155,6 +171,12 @@ _RUN_FIELD_TO_KEY = {
     "training.max_wait_seconds": "training_max_wait_seconds",
     "endpoint.instance_type": "endpoint_instance_type",
     "endpoint.instance_count": "endpoint_instance_count",
+    "endpoint.idle_hours": "endpoint_idle_hours",
+    "endpoint.update_traffic": "endpoint_update_traffic",
+    "endpoint.update_step_percent": "endpoint_update_step_percent",
+    "endpoint.update_wait_seconds": "endpoint_update_wait_seconds",
+    "endpoint.update_baking_seconds": "endpoint_update_baking_seconds",
+    "endpoint.update_timeout_seconds": "endpoint_update_timeout_seconds",
     "transform.instance_type": "transform_instance_type",
     "transform.instance_count": "transform_instance_count",
     "similar.enabled": "similar_enabled",
@@ -236,11 +258,14 @@ def _check_operational(config: PipelineConfig) -> None:
         ("endpoint_min_instances", 1, 10),
         ("endpoint_max_instances", 1, 10),
         ("endpoint_target_invocations", 1, 1_000_000),
-        ("endpoint_idle_hours", 0, 24 * 455),  # CloudWatch keeps hourly datapoints 455 days
     ):
         value = getattr(config, key)
         if not low <= value <= high:
             raise ConfigError(f"context key {key!r}: {value} is outside {low}..{high}")
+    waited = config.endpoint_max_polls * config.endpoint_poll_seconds
+    if config.endpoint_update_timeout_seconds > waited:
+        raise ConfigError(f"context key 'endpoint_update_timeout_seconds': {config.endpoint_update_timeout_seconds} is "
+                          f"longer than a run waits for the endpoint (endpoint_max_polls x endpoint_poll_seconds = {waited} s)")
     if config.endpoint_max_instances < config.endpoint_min_instances:
         raise ConfigError(f"context key 'endpoint_max_instances': {config.endpoint_max_instances} is below "
                           f"endpoint_min_instances {config.endpoint_min_instances}")

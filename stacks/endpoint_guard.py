@@ -4,7 +4,13 @@
                   --a newer run's model--> Keep newer endpoint --> (next stage)
                   --exists--> Prepare scaling for update --> Update endpoint \\
                   --absent--> Create endpoint --> Wait for endpoint --> Check endpoint --> Endpoint ready?
-                  --InService--> Scale endpoint --> Endpoint serves this run --> (next stage)
+                  --InService--> Update kept? --yes--> Scale endpoint --> Endpoint serves this run --> (next stage)
+                                              --rolled back--> Endpoint update rolled back (EndpointRolledBack)
+                                              --a newer run's model--> Keep newer endpoint
+
+An update is a blue/green deployment with a baking period, watched by the endpoint's alarms
+(`$.run.deploy.deployment_config`): SageMaker rolls it back when one goes off, and the endpoint is
+InService again on the config it had. The run then fails and names the alarm; the old model serves.
 
 A run waits while another changes the endpoint (at most `max_polls` turns, then EndpointBusy),
 never puts an older run's model over a newer one's (endpoint_turn.py), and when another run got
@@ -39,6 +45,7 @@ class EndpointDeployment(Construct):
         self._status, self._scale, self._failed, self._catch = endpoint_status, scale_endpoint, failed, catch
         self._next = next_state
         self._ready: sfn.Pass | None = None
+        self._keep_newer_state = self._keep_newer()
         find = self._find("Find endpoint", "Is the endpoint free, and which run's model does it serve?")
         turn = self._turn_wait(find)
         create, update = self._changes(turn)
@@ -48,18 +55,22 @@ class EndpointDeployment(Construct):
         find.next(
             sfn.Choice(self, "Endpoint free?")
             .when(sfn.Condition.boolean_equals("$.endpoint.value.busy", True), turn)
-            .when(sfn.Condition.boolean_equals("$.endpoint.value.newer_run_deployed", True), self._keep_newer())
+            .when(sfn.Condition.boolean_equals("$.endpoint.value.newer_run_deployed", True), self._keep_newer_state)
             .when(sfn.Condition.boolean_equals("$.endpoint.value.exists", True), prepare)
             .otherwise(create))
         self.start = sfn.Pass(self, "Start endpoint turn", parameters={"polls": 0}, result_path="$.endpoint_turn",
                               comment="Counts the checks this run waited for another run's endpoint change")
         self.start.next(find)
 
-    def _find(self, state_id: str, comment: str) -> tasks.LambdaInvoke:
+    def _find(self, state_id: str, comment: str, expected: bool = False) -> tasks.LambdaInvoke:
+        payload = {"endpoint_name.$": "$.run.deploy.endpoint_name", "run_started_at.$": "$.run.deploy.run_started_at"}
+        if expected:
+            # Once the change ends: is it this run's config, and if not, which alarm rolled it back?
+            payload |= {"expected_config.$": "$.run.deploy.endpoint_config_name",
+                        "alarms.$": "$.run.deploy.rollback_alarms"}
         return self._catch(tasks.LambdaInvoke(
             self, state_id, lambda_function=self._status,
-            payload=sfn.TaskInput.from_object({"endpoint_name.$": "$.run.deploy.endpoint_name",
-                                               "run_started_at.$": "$.run.deploy.run_started_at"}),
+            payload=sfn.TaskInput.from_object(payload),
             result_selector={"value.$": "$.Payload"}, result_path="$.endpoint", comment=comment))
 
     def _scaling(self, state_id: str, action: str, result_path: str, comment: str) -> tasks.LambdaInvoke:
@@ -107,9 +118,10 @@ class EndpointDeployment(Construct):
         create = task(self, "Create endpoint", SageMakerCall("CreateEndpoint"), request,
                       result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
                       comment="No endpoint yet (first run, or it slept): create it")
-        update = task(self, "Update endpoint", SageMakerCall("UpdateEndpoint"), request,
+        update = task(self, "Update endpoint", SageMakerCall("UpdateEndpoint"),
+                      {**request, "DeploymentConfig.$": "$.run.deploy.deployment_config"},
                       result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
-                      comment="Switch the endpoint to this run's config (no downtime)")
+                      comment="Blue/green switch to this run's config, baked under the endpoint's alarms (rolled back if one goes off)")
         for change in (create, update):
             change.add_catch(raced, errors=["States.ALL"], result_path="$.failure")
             change.next(self._ready_loop())
@@ -120,13 +132,14 @@ class EndpointDeployment(Construct):
             return self._ready
         start_wait = sfn.Pass(self, "Start endpoint wait", parameters={"polls": 0}, result_path="$.endpoint_wait")
         wait = sfn.Wait(self, "Wait for endpoint", time=sfn.WaitTime.seconds_path("$.run.deploy.poll_seconds"))
-        poll = self._find("Check endpoint", "Poll the endpoint's status")
+        poll = self._find("Check endpoint", "Poll the endpoint's status", expected=True)
         count = sfn.Pass(self, "Count endpoint poll",
                          parameters={"polls.$": "States.MathAdd($.endpoint_wait.polls, 1)"}, result_path="$.endpoint_wait")
         endpoint_failed = self._fail("Endpoint failed", "EndpointFailed", "States.Format('Endpoint {} became Failed: "
                                      "{}', $.run.deploy.endpoint_name, $.endpoint.value.failure_reason)")
         too_slow = self._fail("Endpoint not ready in time", "EndpointTimeout", "States.Format('Endpoint {} was not "
                               "InService after {} polls', $.run.deploy.endpoint_name, $.endpoint_wait.polls)")
+        rolled_back = self._fail("Endpoint update rolled back", "EndpointRolledBack", "$.endpoint.value.rollback_cause")
         serves = sfn.Pass(self, "Endpoint serves this run", parameters={"serves_this_run": True, "note": ""},
                           result_path="$.deployment")
         scale = self._scaling("Scale endpoint", "register", "$.scaling",
@@ -134,8 +147,14 @@ class EndpointDeployment(Construct):
         scale.next(serves).next(self._next)
         start_wait.next(wait).next(poll).next(count).next(
             sfn.Choice(self, "Endpoint ready?")
-            .when(sfn.Condition.string_equals("$.endpoint.value.status", "InService"), scale)
-            .when(sfn.Condition.string_equals("$.endpoint.value.status", "Failed"), endpoint_failed)
+            .when(sfn.Condition.string_equals("$.endpoint.value.status", "InService"),
+                  sfn.Choice(self, "Update kept?")
+                  .when(sfn.Condition.boolean_equals("$.endpoint.value.rolled_back", True), rolled_back)
+                  .when(sfn.Condition.boolean_equals("$.endpoint.value.newer_run_deployed", True), self._keep_newer_state)
+                  .otherwise(scale))
+            .when(sfn.Condition.or_(sfn.Condition.string_equals("$.endpoint.value.status", "Failed"),
+                                    sfn.Condition.string_equals("$.endpoint.value.status", "UpdateRollbackFailed")),
+                  endpoint_failed)
             .when(sfn.Condition.number_greater_than_equals_json_path("$.endpoint_wait.polls", "$.run.deploy.max_polls"),
                   too_slow)
             .otherwise(wait))

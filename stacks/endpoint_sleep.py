@@ -29,6 +29,10 @@ class EndpointSleep(Construct):
             iam.PolicyStatement(sid="DeleteIdleEndpoint", actions=["sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint"],
                                 resources=[stack.format_arn(service="sagemaker", resource="endpoint",
                                                             resource_name=endpoint_name)]),
+            # A run may ask for its own idle hours: a tag on its endpoint config (ntm:idle-hours).
+            iam.PolicyStatement(sid="ReadIdleHoursTag", actions=["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"],
+                                resources=[stack.format_arn(service="sagemaker", resource="endpoint-config",
+                                                            resource_name=f"{name_prefix}-*")]),
             # Neither takes a resource ARN: GetMetricStatistics has no resource type; the scalable
             # target is named by ServiceNamespace and ResourceId.
             iam.PolicyStatement(sid="ReadInvocationsAndScaling", actions=[
@@ -38,6 +42,8 @@ class EndpointSleep(Construct):
         ):
             self.function.add_to_role_policy(statement)
         policy = self.function.role.node.find_child("DefaultPolicy")
+        nag.accept(policy, f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/{name_prefix}-*]",
+                   "IdleEndpointRole: reads the idle-hours tag of the endpoint's current config; configs are named per run under this stack's prefix.")
         nag.accept(policy, "IAM5[Action::kms:GenerateDataKey*]",
                    "IdleEndpointRole: publishing to the encrypted topic needs data keys, on the topic's own key only (Topic.grant_publish).")
         self.rule = events.Rule(self, "HourlyCheck", schedule=events.Schedule.rate(Duration.hours(1)),

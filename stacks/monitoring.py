@@ -25,6 +25,15 @@ JOB_STAGES = {
 }
 
 
+# The endpoint's alarms by construct id; their names are `<prefix>-<kebab id>` (endpoint_alarm_names).
+ENDPOINT_ALARM_IDS = ("EndpointServerErrors", "EndpointLatency")
+
+
+def endpoint_alarm_names(name_prefix: str) -> tuple[str, ...]:
+    """The endpoint alarms' names: they watch the variant during an update too, and roll it back."""
+    return tuple(f"{name_prefix}-{_kebab(alarm_id)}" for alarm_id in ENDPOINT_ALARM_IDS)
+
+
 @dataclass(frozen=True)
 class EndpointAlarms:
     endpoint_name: str
@@ -56,7 +65,8 @@ def _kebab(name: str) -> str:
 
 class PipelineMonitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str, state_machine: sfn.StateMachine,
-                 topic: sns.ITopic, functions: dict[str, lambda_.IFunction], endpoint: EndpointAlarms | None) -> None:
+                 topic: sns.ITopic, functions: dict[str, lambda_.IFunction], endpoint: EndpointAlarms | None,
+                 similar_endpoint: EndpointAlarms | None = None) -> None:
         super().__init__(scope, construct_id)
         self._prefix = name_prefix
         self._action = cw_actions.SnsAction(topic)
@@ -73,18 +83,23 @@ class PipelineMonitoring(Construct):
                 f"{name}Errors", function.metric_errors(period=FIVE_MINUTES, statistic="Sum"), 1,
                 f"The {name} Lambda failed (after its retries): see its log group. An upload may not have started "
                 "a run, or a finished run may not have been announced."))
-        if endpoint:
-            self.alarms += [
-                self._alarm("EndpointServerErrors", _endpoint_metric(endpoint.endpoint_name, "Invocation5XXErrors", "Sum"),
-                            endpoint.max_5xx_errors, f"Endpoint {endpoint.endpoint_name} answered with 5xx errors."),
-                self._alarm("EndpointLatency", _endpoint_metric(endpoint.endpoint_name, "ModelLatency", "p90"),
-                            endpoint.max_latency_ms * 1000,  # ModelLatency is in microseconds
-                            f"Endpoint {endpoint.endpoint_name}: p90 model latency above {endpoint.max_latency_ms} ms "
-                            "for 15 minutes.", periods=3),
-            ]
+        # Each endpoint's pair also rolls back an update that sets one of them off (its DeploymentConfig).
+        for prefix, watched in (("Endpoint", endpoint), ("Similar", similar_endpoint)):
+            if watched:
+                self.alarms += self._endpoint_alarms(prefix, watched)
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{name_prefix}-topic-pipeline",
                                       default_interval=Duration.days(7))
         self._add_widgets(state_machine, endpoint)
+
+    def _endpoint_alarms(self, prefix: str, endpoint: EndpointAlarms) -> list[cw.Alarm]:
+        return [
+            self._alarm(f"{prefix}ServerErrors", _endpoint_metric(endpoint.endpoint_name, "Invocation5XXErrors", "Sum"),
+                        endpoint.max_5xx_errors, f"Endpoint {endpoint.endpoint_name} answered with 5xx errors."),
+            self._alarm(f"{prefix}Latency", _endpoint_metric(endpoint.endpoint_name, "ModelLatency", "p90"),
+                        endpoint.max_latency_ms * 1000,  # ModelLatency is in microseconds
+                        f"Endpoint {endpoint.endpoint_name}: p90 model latency above {endpoint.max_latency_ms} ms "
+                        "for 15 minutes.", periods=3),
+        ]
 
     def _alarm(self, alarm_id: str, metric: cw.IMetric, threshold: float, description: str, periods: int = 1) -> cw.Alarm:
         alarm = cw.Alarm(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import ArnFormat, Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ntm_glue.similarity import alarm_names as similarity_alarm_names
 from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
 
 from stacks import nag
@@ -16,7 +17,7 @@ from stacks.endpoint_scaling import EndpointScalingFunction
 from stacks.endpoint_sleep import EndpointSleep
 from stacks.functions import GlueFunctions
 from stacks.images import ImageRegistry
-from stacks.monitoring import EndpointAlarms, PipelineMonitoring
+from stacks.monitoring import EndpointAlarms, PipelineMonitoring, endpoint_alarm_names
 from stacks.notifications import RunNotifications, grant_describe_jobs
 from stacks.pipeline import PipelineFunctions, PipelineSettings, TopicPipeline
 from stacks.roles import SageMakerExecutionRole
@@ -59,7 +60,14 @@ class NtmPipelineStack(Stack):
             functions={"StartFromUpload": trigger.function, "NotifyRunFinished": notifications.function},
             endpoint=EndpointAlarms(config.endpoint_name, config.endpoint_5xx_alarm_count,
                                     config.endpoint_latency_alarm_ms) if config.deploy_endpoint else None,
+            # A run may deploy the similar-documents endpoint whatever the default: its alarms exist with the stage.
+            similar_endpoint=EndpointAlarms(similarity_endpoint_name(config.name_prefix), config.endpoint_5xx_alarm_count,
+                                            config.endpoint_latency_alarm_ms) if config.similar_enabled else None,
         )
+        alarms = ((endpoint_alarm_names(config.name_prefix) if config.deploy_endpoint else ())
+                  + (similarity_alarm_names(config.name_prefix) if config.similar_enabled else ()))
+        if alarms:
+            self._grant_rollback_alarms(alarms, [sagemaker.role, functions.endpoint_status.role])
         if config.deploy_endpoint and config.endpoint_idle_hours:
             EndpointSleep(self, "EndpointSleep", functions=glue, endpoint_name=config.endpoint_name,
                           idle_hours=config.endpoint_idle_hours, name_prefix=config.name_prefix, topic=notifications.topic)
@@ -78,6 +86,17 @@ class NtmPipelineStack(Stack):
                   value=f"{console}/cloudwatch/home?region={Aws.REGION}#dashboards:name={monitoring.dashboard.dashboard_name}")
         CfnOutput(self, "SageMakerRoleArn", value=sagemaker.role.role_arn)
 
+    def _grant_rollback_alarms(self, alarms: tuple[str, ...], roles: list) -> None:
+        """SageMaker watches the rollback alarms during an update as the model's execution role
+        (deployment-guardrails-configuration); Endpoint status names the one that went off."""
+        statement = iam.PolicyStatement(
+            sid="ReadRollbackAlarms", actions=["cloudwatch:DescribeAlarms"],
+            resources=[self.format_arn(service="cloudwatch", resource="alarm", resource_name=name,
+                                       arn_format=ArnFormat.COLON_RESOURCE_NAME)
+                       for name in alarms])
+        for role in roles:
+            role.add_to_principal_policy(statement)
+
     def _functions(self, glue: GlueFunctions, config: PipelineConfig, storage: PipelineStorage) -> PipelineFunctions:
         resolve = glue.add(
             "ResolveRun", handler="resolve_run.handler",
@@ -89,6 +108,9 @@ class NtmPipelineStack(Stack):
                 "ENDPOINT_NAME": config.endpoint_name,
                 "ENDPOINT_MAX_POLLS": str(config.endpoint_max_polls),
                 "ENDPOINT_POLL_SECONDS": str(config.endpoint_poll_seconds),
+                # An update that sets one of them off is rolled back (UpdateEndpoint's DeploymentConfig).
+                "ENDPOINT_ALARMS": ",".join(endpoint_alarm_names(config.name_prefix)) if config.deploy_endpoint else "",
+                "SIMILAR_ALARMS": ",".join(similarity_alarm_names(config.name_prefix)) if config.similar_enabled else "",
             },
         )
         load_dataset = glue.add("LoadDataset", handler="load_dataset.handler",

@@ -30,7 +30,8 @@ from ntm_glue.run_config import (
     REPORT_SIMILAR_DIR,
     REPORT_TRANSFORM_DIR,
 )
-from ntm_glue.endpoint_turn import RUN_STARTED_TAG
+from ntm_glue.endpoint_turn import IDLE_HOURS_TAG, RUN_STARTED_TAG
+from ntm_glue.run_costs import REPORTED_STAGES
 from ntm_glue.similarity import endpoint_name as similarity_endpoint_name
 from stacks import nag
 from stacks.endpoint_guard import EndpointDeployment
@@ -68,6 +69,9 @@ REPORT_RUN_PARAMETERS = {
     "RUN_PARAMETER_REPORT_JOB": "$.run.report.job_name",
     "RUN_PARAMETER_REPORT": "$.run.report.output_uri",
     "RUN_PARAMETER_SIMILAR_DOCUMENTS": "$.similar.neighbours",
+    # What the run cost before the report job, one row per stage (Read costs so far).
+    **{f"RUN_PARAMETER_COST_{key.upper()}": f"$.costs_so_far.value.by_stage.{key}"
+       for key in (*(stage.replace("-", "_") for stage in REPORTED_STAGES), "total")},
 }
 
 
@@ -205,10 +209,13 @@ class TopicPipeline(Construct):
                   self._deploy(functions, transform))
             .otherwise(transform))
         report = self._report()
+        costs_so_far = self._lambda("Read costs so far", functions.read_run_costs, {"run.$": "$.run"}, "$.costs_so_far",
+                                    "Each stage's jobs and billed seconds until now, for the report page")
+        costs_so_far.next(report)
         similarity = SimilarityStage(
             self, images=self._images, role_arn=self._role_arn, processing_job=self._processing_job, catch=self._catch,
             s3_input=s3_input, lambda_task=self._lambda, endpoint_status=functions.endpoint_status,
-            failed=self._failed).chain(report)
+            failed=self._failed).chain(costs_so_far)
         # The smoke test compares the endpoint with this run's transform: only when it serves this run.
         transform.next(sfn.Choice(self, "Endpoint deployed?")
                        .when(sfn.Condition.boolean_equals("$.run.deploy.enabled", True),
@@ -376,7 +383,9 @@ class TopicPipeline(Construct):
                 "InitialInstanceCount.$": "$.run.deploy.instance_count",
             }],
             # Which run made it: a run never replaces a newer run's config (stacks/endpoint_guard.py).
-            "Tags": [{"Key": RUN_STARTED_TAG, "Value.$": "$.run.deploy.run_started_at"}],
+            # How long it may sit idle before the hourly check deletes the endpoint (stacks/endpoint_sleep.py).
+            "Tags": [{"Key": RUN_STARTED_TAG, "Value.$": "$.run.deploy.run_started_at"},
+                     {"Key": IDLE_HOURS_TAG, "Value.$": "$.run.deploy.idle_hours"}],
         }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.endpoint_config",
             comment="A new endpoint config per run, so the previous one stays for rollback"))
         # What the endpoint served before this run: a failed smoke test puts it back (stacks/endpoint_guard.py

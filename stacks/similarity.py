@@ -18,7 +18,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ntm_glue.endpoint_turn import RUN_STARTED_TAG
 from ntm_glue.similarity import DOCUMENTS_DIR, INDEX_OUT_DIR, NEIGHBOURS_OUT_DIR, PREDICTIONS_DIR, TOPIC_WEIGHTS_DIR
+from stacks.endpoint_guard import RACE_MESSAGES
 from stacks.images import ImageRegistry
 from stacks.sagemaker_tasks import SageMakerCall, task
 
@@ -149,26 +151,36 @@ class SimilarityStage:
         ))
 
     def _deploy(self, next_state: sfn.IChainable) -> sfn.IChainable:
-        """Endpoint config, create or update `<prefix>-similar`, then poll until InService (bounded)."""
+        """Endpoint config, then `<prefix>-similar` created, or updated under its alarms (rolled back by
+        SageMaker if one goes off while it bakes), then poll until InService (bounded). Like the topics
+        endpoint (stacks/endpoint_guard.py), a run waits while another changes it and leaves a newer
+        run's index in place, and a request SageMaker refuses because another run got there between the
+        check and the request goes back to waiting; unlike it, it has no auto scaling and no idle sleep."""
         scope, deploy = self._scope, "$.run.similar.deploy"
         config = self._catch(task(scope, "Create similarity endpoint config", SageMakerCall("CreateEndpointConfig"), {
             "EndpointConfigName.$": f"{deploy}.endpoint_config_name",
             "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName.$": "$.run.similar.model_name",
                                     "InstanceType.$": f"{deploy}.instance_type",
                                     "InitialInstanceCount.$": f"{deploy}.instance_count"}],
+            # Which run made it: an older run never replaces a newer run's index.
+            "Tags": [{"Key": RUN_STARTED_TAG, "Value.$": "$.run.deploy.run_started_at"}],
         }, result_selector={"arn.$": "$.EndpointConfigArn"}, result_path="$.similar_endpoint_config",
             comment="A new endpoint config per run, so the previous one stays for rollback"))
         request = {"EndpointName.$": f"{deploy}.endpoint_name", "EndpointConfigName.$": f"{deploy}.endpoint_config_name"}
-        create, update = (
-            self._catch(task(scope, f"{verb} similarity endpoint", SageMakerCall(f"{verb}Endpoint"), request,
-                             result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
-                             comment=f"{verb} the similar-documents endpoint"))
-            for verb in ("Create", "Update"))
-        check = {"endpoint_name.$": f"{deploy}.endpoint_name"}
+        create = task(scope, "Create similarity endpoint", SageMakerCall("CreateEndpoint"), request,
+                      result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
+                      comment="Create the similar-documents endpoint")
+        update = task(scope, "Update similarity endpoint", SageMakerCall("UpdateEndpoint"),
+                      {**request, "DeploymentConfig.$": f"{deploy}.deployment_config"},
+                      result_selector={"arn.$": "$.EndpointArn"}, result_path="$.similar_endpoint_request",
+                      comment="Blue/green update of the similar-documents endpoint, baked under its alarms")
+        check = {"endpoint_name.$": f"{deploy}.endpoint_name", "run_started_at.$": "$.run.deploy.run_started_at"}
         find = self._lambda_task("Find similarity endpoint", self._endpoint_status, check, "$.similar_endpoint",
-                                 "Does the similar-documents endpoint exist already?")
-        poll = self._lambda_task("Check similarity endpoint", self._endpoint_status, check, "$.similar_endpoint",
-                                 "Poll the similar-documents endpoint's status")
+                                 "Does the similar-documents endpoint exist, is it free, and whose index does it serve?")
+        poll = self._lambda_task("Check similarity endpoint", self._endpoint_status,
+                                 {**check, "expected_config.$": f"{deploy}.endpoint_config_name",
+                                  "alarms.$": f"{deploy}.rollback_alarms"},
+                                 "$.similar_endpoint", "Poll the similar-documents endpoint's status")
         start = sfn.Pass(scope, "Start similarity endpoint wait", parameters={"polls": 0},
                          result_path="$.similar_endpoint_wait")
         wait = sfn.Wait(scope, "Wait for similarity endpoint", time=sfn.WaitTime.seconds_path("$.run.deploy.poll_seconds"))
@@ -183,17 +195,50 @@ class SimilarityStage:
             "Error": "EndpointTimeout",
             "Cause.$": f"States.Format('Endpoint {{}} was not InService after {{}} polls', {deploy}.endpoint_name, "
                        "$.similar_endpoint_wait.polls)"}).next(self._failed)
+        rolled_back = sfn.Pass(scope, "Similarity endpoint update rolled back", result_path="$.failure", parameters={
+            "Error": "EndpointRolledBack", "Cause.$": "$.similar_endpoint.value.rollback_cause"}).next(self._failed)
         wait.next(poll).next(count).next(
             sfn.Choice(scope, "Similarity endpoint ready?")
+            .when(sfn.Condition.and_(sfn.Condition.string_equals("$.similar_endpoint.value.status", "InService"),
+                                     sfn.Condition.boolean_equals("$.similar_endpoint.value.rolled_back", True)),
+                  rolled_back)
             .when(sfn.Condition.string_equals("$.similar_endpoint.value.status", "InService"), next_state)
-            .when(sfn.Condition.string_equals("$.similar_endpoint.value.status", "Failed"), failed)
+            .when(sfn.Condition.or_(sfn.Condition.string_equals("$.similar_endpoint.value.status", "Failed"),
+                                    sfn.Condition.string_equals("$.similar_endpoint.value.status", "UpdateRollbackFailed")),
+                  failed)
             .when(sfn.Condition.number_greater_than_equals_json_path("$.similar_endpoint_wait.polls",
                                                                      "$.run.deploy.max_polls"), too_slow)
             .otherwise(wait))
         create.next(start)
         update.next(start)
         start.next(wait)
-        return config.next(find).next(
-            sfn.Choice(scope, "Similarity endpoint exists?")
+        # Another run is changing it: wait a turn (bounded, then EndpointBusy) and look again.
+        start_turns = sfn.Pass(scope, "Start similarity endpoint turn", parameters={"polls": 0},
+                               result_path="$.similar_endpoint_turn")
+        turn_wait = sfn.Wait(scope, "Wait for similarity endpoint turn",
+                             time=sfn.WaitTime.seconds_path("$.run.deploy.poll_seconds"))
+        busy = sfn.Pass(scope, "Similarity endpoint busy too long", result_path="$.failure", parameters={
+            "Error": "EndpointBusy",
+            "Cause.$": f"States.Format('Endpoint {{}} was still being changed by another run after {{}} checks; run "
+                       f"again later', {deploy}.endpoint_name, $.similar_endpoint_turn.polls)"}).next(self._failed)
+        turn_left = (sfn.Choice(scope, "Similarity endpoint turn left?")
+                     .when(sfn.Condition.number_greater_than_equals_json_path("$.similar_endpoint_turn.polls",
+                                                                              "$.run.deploy.max_polls"), busy)
+                     .otherwise(turn_wait))
+        turn_wait.next(sfn.Pass(scope, "Count similarity endpoint turn", result_path="$.similar_endpoint_turn",
+                                parameters={"polls.$": "States.MathAdd($.similar_endpoint_turn.polls, 1)"})).next(find)
+        # SageMaker refused because another run changed the endpoint since *Find*: back to waiting a turn.
+        raced = (sfn.Choice(scope, "Another run got to the similarity endpoint first?")
+                 .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.failure.Cause", pattern)
+                                           for pattern in RACE_MESSAGES)), turn_left)
+                 .otherwise(self._failed))
+        for change in (create, update):
+            change.add_catch(raced, errors=["States.ALL"], result_path="$.failure")
+        config.next(start_turns).next(find).next(
+            sfn.Choice(scope, "Similarity endpoint free?")
+            .when(sfn.Condition.boolean_equals("$.similar_endpoint.value.busy", True), turn_left)
+            # A newer run's index stays: this run's neighbours come from its own batch transform anyway.
+            .when(sfn.Condition.boolean_equals("$.similar_endpoint.value.newer_run_deployed", True), next_state)
             .when(sfn.Condition.boolean_equals("$.similar_endpoint.value.exists", True), update)
             .otherwise(create))
+        return config

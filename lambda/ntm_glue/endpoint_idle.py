@@ -26,14 +26,27 @@ def invocations(cloudwatch: Any, endpoint_name: str, start: datetime.datetime, e
     return sum(point["Sum"] for point in answer.get("Datapoints", []))
 
 
+def idle_hours_of(sagemaker: Any, config_name: str, default: int) -> int:
+    """The hours the run that made the config asked for (its ntm:idle-hours tag), else the deployment's."""
+    tagged = endpoint_turn.config_tag(sagemaker, config_name, endpoint_turn.IDLE_HOURS_TAG) if config_name else None
+    try:
+        return int(tagged) if tagged is not None else default
+    except ValueError:
+        return default  # a tag edited by hand into something else: the deployment's rule holds
+
+
 def check(sagemaker: Any, cloudwatch: Any, autoscaling: Any, endpoint_name: str, idle_hours: int,
           now: datetime.datetime) -> dict[str, Any]:
-    """{"deleted": bool, "reason": str}: delete the endpoint if it sat idle for `idle_hours`."""
+    """{"deleted": bool, "reason": str}: delete the endpoint if it sat idle for its idle hours (the
+    deployed config's run's own, or `idle_hours`)."""
     found = endpoint_turn.find(sagemaker, endpoint_name)
     if not found["exists"]:
         return {"deleted": False, "reason": "no endpoint"}
     if found["status"] != "InService":
         return {"deleted": False, "reason": f"endpoint is {found['status']}: a run is changing it"}
+    idle_hours = idle_hours_of(sagemaker, found["endpoint_config_name"], idle_hours)
+    if idle_hours == 0:
+        return {"deleted": False, "reason": "its run asked never to delete it for idleness (idle_hours 0)"}
     changed = sagemaker.describe_endpoint(EndpointName=endpoint_name)["LastModifiedTime"]
     window = datetime.timedelta(hours=idle_hours)
     if now - changed < window:

@@ -53,6 +53,9 @@ class Deployment:
     endpoint_name: str
     endpoint_max_polls: int
     endpoint_poll_seconds: int
+    # The endpoint's CloudWatch alarms: an update that sets one off is rolled back by SageMaker.
+    endpoint_alarms: tuple[str, ...] = ()
+    similar_alarms: tuple[str, ...] = ()  # the same for the similar-documents endpoint
 
 
 def sagemaker_name(prefix: str, kind: str, run_id: str) -> str:
@@ -170,9 +173,25 @@ def _compare_arguments(settings: RunSettings) -> list[str]:
     return arguments + (["--fixed-num-topics", str(settings.sweep.fixed_num_topics)] if settings.sweep.rule == "fixed" else [])
 
 
-def build_run(request: RunRequest, execution_name: str, deployment: Deployment, started_at: str = "") -> dict[str, Any]:
-    """The run document; `started_at` (the execution's ISO start time) orders runs on the endpoint."""
+def _check_endpoint_against_deployment(settings: RunSettings, deployment: Deployment, idle_check: bool) -> None:
+    """What only the deployment can tell: whether the run waits long enough, and whether anything checks idleness."""
+    endpoint = settings.endpoint
+    waited = deployment.endpoint_max_polls * deployment.endpoint_poll_seconds
+    if settings.deploy_endpoint and endpoint.update_timeout_seconds > waited:
+        raise RunInputError(f"endpoint.update_timeout_seconds: {endpoint.update_timeout_seconds} is longer than this "
+                            f"deployment waits for the endpoint ({deployment.endpoint_max_polls} checks x "
+                            f"{deployment.endpoint_poll_seconds} s = {waited} s); the run would give up first")
+    if endpoint.idle_hours and not idle_check:
+        raise RunInputError(f"endpoint.idle_hours: {endpoint.idle_hours}, but this deployment has no idle check "
+                            "(context endpoint_idle_hours is 0); deploy with endpoint_idle_hours > 0 to use it")
+
+
+def build_run(request: RunRequest, execution_name: str, deployment: Deployment, started_at: str = "",
+              idle_check: bool = True) -> dict[str, Any]:
+    """The run document; `started_at` (the execution's ISO start time) orders runs on the endpoint.
+    `idle_check`: whether the deployment runs the hourly idle check (its default idle_hours > 0)."""
     settings = request.settings
+    _check_endpoint_against_deployment(settings, deployment, idle_check)
     run_id = run_id_for(execution_name, request.run_name)
     bucket_uri = f"s3://{deployment.data_bucket}"
     output_uri = f"{bucket_uri}/runs/{run_id}/"
@@ -242,6 +261,11 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment, 
             "run_started_at": started_at,
             "instance_type": settings.endpoint.instance_type,
             "instance_count": settings.endpoint.instance_count,
+            # Read by the idle check from the config's tag (ntm:idle-hours); 0: never delete it for idleness.
+            "idle_hours": str(settings.endpoint.idle_hours),
+            # Only an update of an existing endpoint takes it (CreateEndpoint has nothing to roll back to).
+            "deployment_config": settings.endpoint.deployment_config(deployment.endpoint_alarms),
+            "rollback_alarms": list(deployment.endpoint_alarms),
             "max_polls": deployment.endpoint_max_polls,
             "poll_seconds": deployment.endpoint_poll_seconds,
         },
@@ -257,5 +281,6 @@ def build_run(request: RunRequest, execution_name: str, deployment: Deployment, 
             "page_uri": f"{output_uri}report/report.html",
             "arguments": _report_arguments(run_id, settings),
         },
-        "similar": similarity.run_section(settings.similar, name, output_uri, deployment.name_prefix),
+        "similar": similarity.run_section(settings.similar, name, output_uri, deployment.name_prefix,
+                                          settings.endpoint, deployment.similar_alarms),
     }

@@ -14,14 +14,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-# The kinds of job a run starts, with the API noun that describes each.
+# The kinds of job a run starts, with the API noun that describes each. The similar-documents stage
+# (SageMaker k-NN, run_config's `similar`) adds four: index, train, query (its transform), and similar (the neighbours file).
 _NOUNS = {"prepare": "ProcessingJob", "train": "TrainingJob", "compare": "ProcessingJob",
-          "transform": "TransformJob", "report": "ProcessingJob"}
+          "transform": "TransformJob", "report": "ProcessingJob",
+          "knn-index": "ProcessingJob", "knn-train": "TrainingJob", "knn-query": "TransformJob",
+          "similar": "ProcessingJob"}
+_SIMILAR_JOBS = (("knn-index", "index_job_name"), ("knn-train", "training_job_name"),
+                 ("knn-query", "transform_job_name"), ("similar", "neighbours_job_name"))
 
 
 @dataclass(frozen=True)
 class JobCost:
-    stage: str  # prepare, train, compare, transform, report
+    stage: str  # prepare, train, compare, transform, knn-index, knn-train, knn-query, similar, report
     job_name: str
     status: str
     instance_type: str
@@ -54,9 +59,14 @@ def run_jobs(run: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "train", candidate["job_name"]
     if run.get("sweep", {}).get("enabled"):
         yield "compare", run["sweep"]["job_name"]
-    for stage in ("transform", "report"):
-        if run.get(stage, {}).get("job_name"):
-            yield stage, run[stage]["job_name"]
+    if run.get("transform", {}).get("job_name"):
+        yield "transform", run["transform"]["job_name"]
+    similar = run.get("similar", {})
+    if similar.get("enabled"):
+        for stage, key in _SIMILAR_JOBS:
+            yield stage, similar[key]
+    if run.get("report", {}).get("job_name"):
+        yield "report", run["report"]["job_name"]
 
 
 def _seconds(start: Any, end: Any) -> int:
@@ -126,3 +136,31 @@ def cost_lines(costs: list[JobCost]) -> list[str]:
         by_type[cost.instance_type] = by_type.get(cost.instance_type, 0) + cost.instance_seconds
     total = ", ".join(f"{seconds / 3600:.2f} h of {kind}" for kind, seconds in sorted(by_type.items()))
     return lines + [f"  total: {total}"]
+
+
+# The stages the report's page shows, one row each (it runs before its own job has a cost). Keys are
+# fixed: the state machine maps each to an environment variable of the report job.
+REPORTED_STAGES = ("prepare", "train", "compare", "transform", "knn-index", "knn-train", "knn-query", "similar")
+# A processing job's Environment values are at most 256 characters.
+MAX_ENVIRONMENT_VALUE = 256
+
+
+def stage_summaries(costs: list[JobCost]) -> dict[str, str]:
+    """One line per reported stage (several jobs of a stage, e.g. num_topics candidates, in one line),
+    and the total so far: what the report page lists, each short enough for an environment variable."""
+    lines: dict[str, str] = {}
+    for stage in REPORTED_STAGES:
+        jobs = [cost for cost in costs if cost.stage == stage]
+        if not jobs:
+            lines[stage.replace("-", "_")] = "not run"
+            continue
+        kinds = sorted({f"{cost.instance_count} x {cost.instance_type}" for cost in jobs})
+        line = (f"{len(jobs)} job{'s' if len(jobs) > 1 else ''} on {', '.join(kinds)}: "
+                f"{sum(cost.instance_seconds for cost in jobs)} instance-seconds billed")
+        savings = [cost.spot_saving_percent for cost in jobs if cost.spot_saving_percent is not None]
+        if savings:
+            line += f", spot saved {round(sum(savings) / len(savings))}%"
+        lines[stage.replace("-", "_")] = line[:MAX_ENVIRONMENT_VALUE]
+    total = cost_lines(costs)[-1].strip() if costs else "total: nothing billed yet"
+    lines["total"] = f"{total} (before the report job; the run's notification has every job)"[:MAX_ENVIRONMENT_VALUE]
+    return lines

@@ -29,6 +29,45 @@ class Compute:
     instance_count: int
 
 
+# UpdateEndpoint's BlueGreenUpdatePolicy (botocore's model, API reference TrafficRoutingConfig).
+TRAFFIC_ROUTING = ("ALL_AT_ONCE", "CANARY", "LINEAR")
+
+
+@dataclass(frozen=True)
+class EndpointSettings(Compute):
+    """The endpoint's compute, how long it may sit idle, and how a later run's update reaches it.
+
+    An update is a blue/green deployment (docs/design.md section 8): the new fleet takes the traffic
+    all at once, or a canary first, or in linear steps (`update_step_percent` of the instances), each
+    step `update_wait_seconds` apart; then it bakes `update_baking_seconds` while the endpoint's alarms
+    watch it, and SageMaker rolls the whole update back if one of them goes off.
+    """
+
+    idle_hours: int = 24
+    update_traffic: str = "ALL_AT_ONCE"
+    update_step_percent: int = 50
+    update_wait_seconds: int = 300
+    update_baking_seconds: int = 900
+    update_timeout_seconds: int = 3600
+
+    def deployment_config(self, alarms: tuple[str, ...]) -> dict[str, Any]:
+        """UpdateEndpoint's DeploymentConfig; sizes are CAPACITY_PERCENT of the variant's instances."""
+        routing: dict[str, Any] = {"Type": self.update_traffic, "WaitIntervalInSeconds": self.update_wait_seconds}
+        size = {"Type": "CAPACITY_PERCENT", "Value": self.update_step_percent}
+        if self.update_traffic == "CANARY":
+            routing["CanarySize"] = size
+        elif self.update_traffic == "LINEAR":
+            routing["LinearStepSize"] = size
+        config: dict[str, Any] = {"BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": self.update_baking_seconds,
+            "MaximumExecutionTimeoutInSeconds": self.update_timeout_seconds,
+        }}
+        if alarms:
+            config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": name} for name in alarms]}
+        return config
+
+
 # Managed spot training: built-in algorithms that write no checkpoints (NTM among them) may wait
 # at most an hour for capacity and run in total (SageMaker developer guide, model-managed-spot-training).
 SPOT_MAX_WAIT_SECONDS = 3600
@@ -113,7 +152,7 @@ class RunSettings:
     hyperparameters: dict[str, Any]
     training: TrainingSettings
     deploy_endpoint: bool
-    endpoint: Compute
+    endpoint: EndpointSettings
     transform: Compute
     preparation: PreparationSettings = field(default_factory=PreparationSettings)
     sweep: SweepSettings = field(default_factory=SweepSettings)
@@ -131,7 +170,7 @@ class RunSettings:
             hyperparameters=dict(data["hyperparameters"]),
             training=TrainingSettings(**data["training"]),
             deploy_endpoint=data["deploy_endpoint"],
-            endpoint=Compute(**data["endpoint"]),
+            endpoint=EndpointSettings(**data["endpoint"]),
             transform=Compute(**data["transform"]),
             preparation=PreparationSettings(**{**data["preparation"], "stop_words": _stop_words(data["preparation"]["stop_words"])}),
             sweep=SweepSettings(**data["sweep"]),
@@ -221,6 +260,39 @@ def _check_spot(merged: dict[str, Any]) -> None:
         raise RunInputError(f"training.max_runtime_seconds: {runtime} is over {SPOT_MAX_WAIT_SECONDS} with "
                             "training.spot: NTM writes no checkpoints, and SageMaker limits such spot jobs to "
                             f"{SPOT_MAX_WAIT_SECONDS} s of waiting plus running; lower it or turn spot off")
+
+
+# CloudWatch keeps hourly datapoints for 455 days: the idle check cannot look further back.
+MAX_IDLE_HOURS = 24 * 455
+
+
+def _merge_endpoint(base: EndpointSettings, given: Any) -> EndpointSettings:
+    merged = _merge_compute("endpoint", base, given, 10)
+    _int_in("endpoint.idle_hours", merged["idle_hours"], 0, MAX_IDLE_HOURS)
+    check_update_policy(merged)
+    return EndpointSettings(**merged)
+
+
+def check_update_policy(endpoint: dict[str, Any]) -> None:
+    """The blue/green update's limits, from botocore's model and the API reference (TrafficRoutingConfig)."""
+    traffic = endpoint["update_traffic"]
+    if traffic not in TRAFFIC_ROUTING:
+        raise RunInputError(f"endpoint.update_traffic: {traffic!r} is not one of {', '.join(TRAFFIC_ROUTING)}")
+    _int_in("endpoint.update_wait_seconds", endpoint["update_wait_seconds"], 0, 3600)
+    _int_in("endpoint.update_baking_seconds", endpoint["update_baking_seconds"], 0, 3600)
+    _int_in("endpoint.update_timeout_seconds", endpoint["update_timeout_seconds"], 600, 28_800)
+    step = endpoint["update_step_percent"]
+    if traffic == "CANARY":
+        _int_in("endpoint.update_step_percent", step, 1, 50)  # at most 50% of the variant's instances
+    elif traffic == "LINEAR":
+        _int_in("endpoint.update_step_percent", step, 10, 50)  # 10-50% of the variant's instances
+    else:
+        _int_in("endpoint.update_step_percent", step, 1, 100)
+    count = endpoint["instance_count"]
+    if traffic != "ALL_AT_ONCE" and count < 2:
+        # Half of one instance is no instance: a canary or a step needs a fleet it can be a part of.
+        raise RunInputError(f"endpoint.update_traffic: {traffic} shifts traffic to part of the new fleet, and "
+                            f"endpoint.instance_count {count} has no part to spare; use 2 or more instances, or ALL_AT_ONCE")
 
 
 _STOP_WORD = re.compile(r"^[^\s,]{1,50}$")
@@ -333,7 +405,7 @@ def merge_settings(defaults: RunSettings, overrides: dict[str, Any]) -> RunSetti
         hyperparameters=_merge_hyperparameters(defaults.hyperparameters, overrides.get("hyperparameters", {})),
         training=_merge_training(defaults.training, overrides.get("training", {})),
         deploy_endpoint=deploy,
-        endpoint=Compute(**_merge_compute("endpoint", defaults.endpoint, overrides.get("endpoint", {}), 10)),
+        endpoint=_merge_endpoint(defaults.endpoint, overrides.get("endpoint", {})),
         transform=Compute(**_merge_compute("transform", defaults.transform, overrides.get("transform", {}), 100)),
         preparation=_merge_preparation(defaults.preparation, overrides.get("preparation", {})),
         sweep=_merge_selection(defaults.sweep, overrides.get("selection"), num_topics),

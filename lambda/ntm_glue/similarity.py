@@ -6,9 +6,10 @@ document's neighbours (stacks/similarity.py runs it; training.similar does the c
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
-from ntm_glue.run_input import SimilaritySettings
+from ntm_glue.run_input import EndpointSettings, SimilaritySettings
 
 # Where the similarity jobs' containers find their inputs (the processing root of run_config).
 TOPIC_WEIGHTS_DIR = "/opt/ml/processing/input/topic-weights"
@@ -23,8 +24,18 @@ def endpoint_name(name_prefix: str) -> str:
     return f"{name_prefix}-similar"
 
 
+def alarm_names(name_prefix: str) -> tuple[str, ...]:
+    """The similar-documents endpoint's alarms (stacks/monitoring.py): they also roll its updates back."""
+    return (f"{name_prefix}-similar-server-errors", f"{name_prefix}-similar-latency")
+
+
 def run_section(settings: SimilaritySettings, name: Callable[[str], str], output_uri: str,
-                name_prefix: str) -> dict[str, Any]:
+                name_prefix: str, update: EndpointSettings | None = None, alarms: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`update`: the run's endpoint update settings; the k-NN endpoint has one instance, so its
+    update goes all at once, baked under its own alarms (`alarms`) like the topics endpoint's."""
+    update = dataclasses.replace(update or EndpointSettings(settings.endpoint_instance_type, 1),
+                                 instance_type=settings.endpoint_instance_type, instance_count=1,
+                                 update_traffic="ALL_AT_ONCE")
     similar_uri = f"{output_uri}similar/"
     return {
         "enabled": settings.enabled,
@@ -54,5 +65,7 @@ def run_section(settings: SimilaritySettings, name: Callable[[str], str], output
             "endpoint_config_name": name("knn-epc"),
             "instance_type": settings.endpoint_instance_type,
             "instance_count": 1,
+            "deployment_config": update.deployment_config(alarms),
+            "rollback_alarms": list(alarms),
         },
     }

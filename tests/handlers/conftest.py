@@ -28,8 +28,8 @@ def resolve_env(monkeypatch):
         "NAME_PREFIX": "ntm",
         "DATA_BUCKET": "data-bucket",
         "ENDPOINT_NAME": "ntm-topics",
-        "ENDPOINT_MAX_POLLS": "3",
-        "ENDPOINT_POLL_SECONDS": "10",
+        "ENDPOINT_MAX_POLLS": "90",
+        "ENDPOINT_POLL_SECONDS": "45",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)

@@ -1,5 +1,6 @@
 """The pipeline's glue Lambdas, called as Lambda calls them, against moto's S3 and SageMaker."""
 
+import datetime
 import json
 
 import boto3
@@ -15,7 +16,7 @@ def test_resolve_run_from_console_input(resolve_env, context):
                                "execution": "console-1"}, context)
     assert run["run_id"] == "console-1"
     assert run["training"]["candidates"][0]["hyperparameters"]["num_topics"] == "12"
-    assert (run["deploy"]["max_polls"], run["deploy"]["poll_seconds"]) == (3, 10)  # from the environment
+    assert (run["deploy"]["max_polls"], run["deploy"]["poll_seconds"]) == (90, 45)  # from the environment
     json.dumps(run)  # Step Functions carries it as JSON
 
 
@@ -52,7 +53,7 @@ def test_load_dataset_without_a_manifest_says_the_dataset_is_incomplete(resolve_
 def test_endpoint_status_absent_then_present(context):
     assert endpoint_status.handler({"endpoint_name": "ntm-topics"}, context) == {
         "exists": False, "status": "Absent", "failure_reason": "", "busy": False, "endpoint_config_name": "",
-        "newer_run_deployed": False}
+        "newer_run_deployed": False, "rolled_back": False, "rollback_cause": ""}
     sagemaker = boto3.client("sagemaker")
     sagemaker.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
                            PrimaryContainer={"Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/ntm:1"})
@@ -62,6 +63,29 @@ def test_endpoint_status_absent_then_present(context):
     status = endpoint_status.handler({"endpoint_name": "ntm-topics"}, context)
     assert status["exists"] is True and status["status"] in ("Creating", "InService")
     assert status["endpoint_config_name"] == "c"  # what a failed smoke test restores
+
+
+@mock_aws
+def test_endpoint_status_tells_a_rolled_back_update_and_names_the_alarm(context):
+    sagemaker, cloudwatch = boto3.client("sagemaker"), boto3.client("cloudwatch")
+    sagemaker.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                           PrimaryContainer={"Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/ntm:1"})
+    sagemaker.create_endpoint_config(EndpointConfigName="old", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.m4.xlarge", "InitialInstanceCount": 1}])
+    sagemaker.create_endpoint(EndpointName="ntm-topics", EndpointConfigName="old")
+    for name in ("ntm-endpoint-server-errors", "ntm-endpoint-latency"):
+        cloudwatch.put_metric_alarm(AlarmName=name, Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+                                    ComparisonOperator="GreaterThanOrEqualToThreshold")
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat()  # after the alarms last changed
+    cloudwatch.set_alarm_state(AlarmName="ntm-endpoint-server-errors", StateValue="ALARM", StateReason="5xx")
+    event = {"endpoint_name": "ntm-topics", "run_started_at": started, "expected_config": "ours",
+             "alarms": ["ntm-endpoint-server-errors", "ntm-endpoint-latency"]}
+    status = endpoint_status.handler(event, context)
+    if status["status"] != "InService":  # moto's endpoint may still be Creating on the first describe
+        status = endpoint_status.handler(event, context)
+    assert status["rolled_back"] is True
+    assert "rolled back by alarm ntm-endpoint-server-errors; the endpoint is InService and still serves old" in status["rollback_cause"]
 
 
 @mock_aws

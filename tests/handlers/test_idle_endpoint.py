@@ -56,3 +56,28 @@ def test_an_endpoint_that_was_called_or_changed_recently_or_is_busy_stays(client
     endpoint.endpoint_status = "Updating"
     assert endpoint_idle.check(sagemaker, cloudwatch, autoscaling, ENDPOINT, 1, NOW)["deleted"] is False
     assert sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+
+
+def tag_config(sagemaker, idle_hours: str) -> None:
+    arn = sagemaker.describe_endpoint_config(EndpointConfigName="c")["EndpointConfigArn"]
+    sagemaker.delete_tags(ResourceArn=arn, TagKeys=["ntm:idle-hours"])  # moto's AddTags appends a key twice
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "ntm:idle-hours", "Value": idle_hours}])
+
+
+def test_the_run_that_made_the_config_chooses_its_own_idle_hours(clients):
+    sagemaker, cloudwatch, autoscaling, _ = clients  # 30 h without a change or a call
+    tag_config(sagemaker, "48")  # the run asked for two days: the deployment's 24 h do not apply
+    assert endpoint_idle.check(sagemaker, cloudwatch, autoscaling, ENDPOINT, 24, NOW) == {
+        "deleted": False, "reason": "changed 30.0 h ago"}
+    tag_config(sagemaker, "0")  # never for idleness
+    assert endpoint_idle.check(sagemaker, cloudwatch, autoscaling, ENDPOINT, 1, NOW)["deleted"] is False
+    tag_config(sagemaker, "12")  # sooner than the deployment's rule
+    assert endpoint_idle.check(sagemaker, cloudwatch, autoscaling, ENDPOINT, 48, NOW)["reason"] == "no invocations in 12 h"
+
+
+def test_an_untagged_or_garbled_config_keeps_the_deployments_idle_hours(clients):
+    sagemaker = clients[0]
+    assert endpoint_idle.idle_hours_of(sagemaker, "c", 24) == 24
+    tag_config(sagemaker, "two days")
+    assert endpoint_idle.idle_hours_of(sagemaker, "c", 24) == 24
+    assert endpoint_idle.idle_hours_of(sagemaker, "gone", 24) == 24

@@ -116,7 +116,7 @@ def _single_resource(service: str, operation: str, params: Mapping[str, Any], sc
     if service == "dynamodb":
         return scope.arn("dynamodb", f"table/{params['TableName']}")
     if service in ("cloudwatch", "application-autoscaling"):
-        # Both are granted on "*" for these calls (scalable targets take no resource ARN here).
+        # GetMetricStatistics has no resource type; scalable targets take no resource ARN here.
         return "*"
     raise UnknownAuthorization(f"{service}:{operation}")
 
@@ -131,6 +131,10 @@ def required(service: str, operation: str, params: Mapping[str, Any], scope: Sco
         needed = _sagemaker(operation, params, scope)
     elif service == "s3":
         needed = _s3(operation, params, scope)
+    elif (service, operation) == ("cloudwatch", "DescribeAlarms") and params.get("AlarmNames"):
+        # Per alarm, as the Service Authorization Reference lists the alarm resource type for it.
+        needed = [Authorization("cloudwatch:DescribeAlarms", scope.arn("cloudwatch", f"alarm:{name}"))
+                  for name in params["AlarmNames"]]
     else:
         action = "lambda:InvokeFunction" if (service, operation) == ("lambda", "Invoke") else f"{service}:{operation}"
         needed = [Authorization(action, _single_resource(service, operation, params, scope))]

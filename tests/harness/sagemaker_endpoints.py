@@ -5,7 +5,13 @@ What moto lacks and is added here, for requests sent by a principal:
 - a model's ExecutionRoleArn must exist and trust SageMaker; a config's models must exist;
 - an endpoint is Creating (or Updating) until described `polls` times, then takes the outcome the
   scenario planned (default InService), so a DescribeEndpoint/Wait/Choice loop really loops;
-- UpdateEndpoint (not implemented by moto) switches the endpoint to the new configuration;
+- UpdateEndpoint (not implemented by moto) is a blue/green deployment: the endpoint is Updating and
+  still names its old configuration (as SageMaker's "Endpoint Deployment State Change" event shows:
+  the new one is only pending) until the update ends; then, with a DeploymentConfig whose
+  AutoRollbackConfiguration names alarms, the baking period is over and SageMaker reads them as
+  the new model's execution role (deployment-guardrails-configuration: that role needs
+  cloudwatch:DescribeAlarms): one in ALARM rolls the update back (RollingBack for one describe,
+  then InService on the old configuration with a FailureReason), none switches it to the new one;
 - sagemaker-runtime InvokeEndpoint runs the endpoint's model container by container (a serial
   inference pipeline: each container's answer, with its content type, is the next one's request;
   the caller's Accept goes to the last), each through the scenario's `serve` hook, which reads the
@@ -29,6 +35,23 @@ from tests.harness.principals import Identities, Principal
 from tests.harness.sagemaker_jobs import SAGEMAKER_PRINCIPAL
 
 _IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+
+
+# The harness's wording: AWS does not document the FailureReason of an alarm rollback (and the
+# pipeline never parses it: it compares the endpoint's configuration with the one it asked for).
+ROLLBACK_REASON = "Deployment rolled back: alarm {alarms} went into ALARM during the baking period"
+
+
+@dataclass
+class PendingUpdate:
+    """An UpdateEndpoint in progress: what the endpoint becomes, or returns to."""
+
+    old_config: str
+    new_config: str
+    variants: list[dict[str, Any]]
+    alarms: list[str]
+    execution_role_arn: str
+    rolling_back: str = ""  # the alarms that went off, once the rollback started
 
 
 @dataclass(frozen=True)
@@ -68,6 +91,7 @@ class SageMakerEndpoints:
     plans: dict[str, EndpointPlan] = field(default_factory=dict)
     serve: ServeHook | None = None
     _pending: dict[str, int] = field(default_factory=dict, init=False)
+    _updates: dict[str, PendingUpdate] = field(default_factory=dict, init=False)
 
     def register(self, gate: RequestGate) -> None:
         gate.intercept("sagemaker", "CreateModel", self._check_model)
@@ -142,8 +166,34 @@ class SageMakerEndpoints:
         del self._pending[name]
         plan = self.plans.get(name, EndpointPlan())
         endpoint = self.backend().endpoints[name]
+        update = self._updates.pop(name, None)
+        if update is not None and not update.rolling_back:
+            gone_off = self._alarms_in_alarm(update)
+            if gone_off:  # the rollback itself takes a while: one more describe sees RollingBack
+                update.rolling_back = ", ".join(gone_off)
+                self._updates[name] = update
+                endpoint.endpoint_status = "RollingBack"
+                self._pending[name] = 1
+                return
+            endpoint.endpoint_config_name = update.new_config
+            endpoint.production_variants = update.variants
+        if update is not None and update.rolling_back:
+            endpoint.endpoint_status = "InService"
+            endpoint.failure_reason = ROLLBACK_REASON.format(alarms=update.rolling_back)
+            return
         endpoint.endpoint_status = plan.status
         endpoint.failure_reason = plan.failure_reason
+
+    def _alarms_in_alarm(self, update: PendingUpdate) -> list[str]:
+        """The rollback alarms in ALARM at the end of the baking period, read as SageMaker reads them."""
+        if not update.alarms:
+            return []
+        role = self.identities.assume(update.execution_role_arn, "sagemaker:deployment-guardrails")
+        answer = self.identities.client("cloudwatch", role).describe_alarms(AlarmNames=update.alarms)
+        found = {alarm["AlarmName"]: alarm["StateValue"] for alarm in answer.get("MetricAlarms", [])}
+        missing = sorted(set(update.alarms) - set(found))
+        assert not missing, f"UpdateEndpoint named rollback alarms that do not exist: {missing}"
+        return [name for name in update.alarms if found[name] == "ALARM"]
 
     def _update_endpoint(self, _: Principal, params: dict[str, Any]) -> dict[str, Any]:
         name, config_name = params["EndpointName"], params["EndpointConfigName"]
@@ -156,8 +206,20 @@ class SageMakerEndpoints:
                                f'"{self._arn("endpoint-config", config_name)}".')
         if endpoint.endpoint_status in _IN_PROGRESS:
             raise ServiceError("ValidationException", f'Cannot update in-progress endpoint "{endpoint.arn}".')
-        endpoint.endpoint_config_name = config_name
-        endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+        old = self._exists("describe_endpoint_config", EndpointConfigName=endpoint.endpoint_config_name) or {}
+        old_variants = sorted(v["VariantName"] for v in old.get("ProductionVariants", []))
+        new_variants = sorted(v["VariantName"] for v in config["ProductionVariants"])
+        if old_variants and old_variants != new_variants:
+            # deployment-guardrails-exclusions: the new configuration keeps the variant names.
+            raise ServiceError("ValidationException", f"The variant names of {config_name} ({new_variants}) differ "
+                               f"from the endpoint's ({old_variants}); a blue/green update keeps them.")
+        rollback = params.get("DeploymentConfig", {}).get("AutoRollbackConfiguration", {})
+        model = self.service_client("sagemaker").describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        self._updates[name] = PendingUpdate(
+            old_config=endpoint.endpoint_config_name, new_config=config_name,
+            variants=endpoint._process_production_variants(config["ProductionVariants"]),
+            alarms=[alarm["AlarmName"] for alarm in rollback.get("Alarms", [])],
+            execution_role_arn=model["ExecutionRoleArn"])
         self._enter(name, "Updating")
         return {"EndpointArn": endpoint.arn}
 

@@ -111,6 +111,61 @@ def test_an_existing_endpoint_is_updated_to_the_new_configuration(harness: Harne
     assert [run.output["endpoint"]["status"] for run in result.runs("DescribeEndpoint")] == ["Updating", "InService"]
 
 
+ALARM = "toy-endpoint-errors"
+GUARDED = {"EndpointName": toy.ENDPOINT, "EndpointConfigName.$": "$.job_name", "DeploymentConfig": {
+    "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+                              "TerminationWaitInSeconds": 600, "MaximumExecutionTimeoutInSeconds": 1800},
+    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": ALARM}]}}}
+
+
+def guarded_update(alarm_state: str, *, may_read_alarms: bool = True):
+    """The toy's endpoint, updated with a DeploymentConfig whose rollback alarm is `alarm_state`."""
+    policy = copy.deepcopy(toy.SAGEMAKER_POLICY)
+    if may_read_alarms:
+        policy["Statement"].append({"Sid": "Alarms", "Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
+                                    "Resource": f"arn:aws:cloudwatch:{toy.REGION}:{toy.ACCOUNT}:alarm:{ALARM}"})
+    with Harness() as harness:
+        toy.set_up(harness, sagemaker_policy=policy)
+        cloudwatch = harness.client("cloudwatch")
+        cloudwatch.put_metric_alarm(AlarmName=ALARM, Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+                                    ComparisonOperator="GreaterThanOrEqualToThreshold")
+        cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=alarm_state, StateReason="test")
+        sagemaker = harness.client("sagemaker")
+        sagemaker.create_model(ModelName="toy-old", ExecutionRoleArn=toy.SAGEMAKER_ROLE, PrimaryContainer={"Image": toy.IMAGE})
+        sagemaker.create_endpoint_config(EndpointConfigName="toy-old", ProductionVariants=[
+            {"VariantName": "all", "ModelName": "toy-old", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+        sagemaker.create_endpoint(EndpointName=toy.ENDPOINT, EndpointConfigName="toy-old")
+        definition = toy.variant(toy.DEFINITION, "CreateEndpoint",
+                                 Resource="arn:aws:states:::sagemaker:updateEndpoint", Parameters=GUARDED)
+        result = harness.run_execution(definition, {"run_id": "r1"}, name="r1", role_arn=toy.STATES_ROLE)
+        return result, sagemaker.describe_endpoint(EndpointName=toy.ENDPOINT), harness.requests
+
+
+def test_an_update_whose_alarm_is_in_alarm_while_baking_is_rolled_back_to_the_old_configuration() -> None:
+    result, endpoint, requests = guarded_update("ALARM")
+    # The toy does not look at the config: it goes on, as a pipeline that did not check would.
+    seen = [run.output["endpoint"]["status"] for run in result.runs("DescribeEndpoint")]
+    assert seen[0] == "Updating" and seen[-2:] == ["RollingBack", "InService"], seen
+    assert (endpoint["EndpointConfigName"], endpoint["EndpointStatus"]) == ("toy-old", "InService")
+    assert ALARM in endpoint["FailureReason"]
+    (read,) = [r for r in requests if r.operation == "DescribeAlarms"]
+    assert (read.caller_role_arn, read.params["AlarmNames"]) == (toy.SAGEMAKER_ROLE, [ALARM])
+
+
+def test_an_update_whose_alarm_stays_ok_switches_to_the_new_configuration() -> None:
+    result, endpoint, _ = guarded_update("OK")
+    assert (endpoint["EndpointConfigName"], endpoint["EndpointStatus"]) == ("toy-r1", "InService")
+    assert "FailureReason" not in endpoint or not endpoint["FailureReason"]
+
+
+def test_an_execution_role_that_may_not_read_the_alarms_is_caught() -> None:
+    result, _, _ = guarded_update("OK", may_read_alarms=False)
+    assert result.status == "FAILED"
+    assert "assumed-role/toy-sagemaker/" in result.cause
+    assert f"not authorized to perform: cloudwatch:DescribeAlarms on resource: arn:aws:cloudwatch:{toy.REGION}:" in result.cause
+
+
 def test_a_transform_naming_a_missing_model_is_refused(harness: Harness) -> None:
     transform = copy.deepcopy(toy.DEFINITION["States"]["Transform"])
     del transform["Parameters"]["ModelName.$"], transform["Next"]

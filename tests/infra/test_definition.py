@@ -15,6 +15,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 from ntm_glue.run_config import Deployment, build_run
+from ntm_glue.run_costs import stage_summaries
 from ntm_glue.run_input import parse_request
 
 from stacks.config import PipelineConfig
@@ -48,6 +49,8 @@ def sample_state() -> dict[str, Any]:
         "similar": {"neighbours": run["similar"]["neighbours_uri"], "report_input": run["similar"]["neighbours_uri"]},
         "similar_index": {"job_name": run["similar"]["training_job_name"],
                           "model_artifacts": f"{run['similar']['model_output_uri']}x/output/model.tar.gz"},
+        # Read costs so far, by the real Lambda's code: each stage's line as the report job gets it.
+        "costs_so_far": {"value": {"by_stage": stage_summaries([])}},
         "endpoint_before": {"value": {"exists": True, "status": "InService", "failure_reason": "", "busy": False,
                                       "endpoint_config_name": "ntm-epc-an-earlier-run", "newer_run_deployed": False}},
     }

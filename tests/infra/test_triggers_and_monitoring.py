@@ -180,6 +180,7 @@ def test_alarms_watch_runs_glue_and_endpoint_and_notify_the_topic(synthesized):
     found = alarms(synthesized)
     machine = {"Name": "StateMachineArn", "Value": {"Ref": logical_id(synthesized, "AWS::StepFunctions::StateMachine", "Pipeline")}}
     endpoint = [{"Name": "EndpointName", "Value": DEFAULTS.endpoint_name}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    similar = [{"Name": "EndpointName", "Value": "ntm-similar"}, {"Name": "VariantName", "Value": "AllTraffic"}]
     expected = {
         "ntm-runs-failed": ("AWS/States", "ExecutionsFailed", [machine], 1),
         "ntm-runs-timed-out": ("AWS/States", "ExecutionsTimedOut", [machine], 1),
@@ -189,6 +190,9 @@ def test_alarms_watch_runs_glue_and_endpoint_and_notify_the_topic(synthesized):
         "ntm-endpoint-server-errors": ("AWS/SageMaker", "Invocation5XXErrors", endpoint, DEFAULTS.endpoint_5xx_alarm_count),
         # ModelLatency is reported in microseconds.
         "ntm-endpoint-latency": ("AWS/SageMaker", "ModelLatency", endpoint, DEFAULTS.endpoint_latency_alarm_ms * 1000),
+        # The similar-documents endpoint's pair (a run may deploy it): they roll its updates back.
+        "ntm-similar-server-errors": ("AWS/SageMaker", "Invocation5XXErrors", similar, DEFAULTS.endpoint_5xx_alarm_count),
+        "ntm-similar-latency": ("AWS/SageMaker", "ModelLatency", similar, DEFAULTS.endpoint_latency_alarm_ms * 1000),
     }
     assert set(found) == set(expected)
     topic = {"Ref": logical_id(synthesized, "AWS::SNS::Topic", "NotificationsTopic")}

@@ -118,6 +118,10 @@ class LocalStack:
         upload_folder(self.harness.client("s3"), prepared_locally(corpus), S3Location(self.data_bucket, prefix))
         return f"s3://{self.data_bucket}/{prefix}"
 
+    def set_alarm(self, alarm_name: str, state: str, reason: str) -> None:
+        """CloudWatch's part: an alarm of the template changes state (ALARM, OK)."""
+        self.harness.client("cloudwatch").set_alarm_state(AlarmName=alarm_name, StateValue=state, StateReason=reason)
+
     def endpoint_user(self, endpoint_name: str) -> Any:
         return endpoint_user(self.harness, endpoint_name, self.data_bucket)
 
@@ -486,6 +490,12 @@ def deploy(harness: Harness, synthesized: Synthesized, definition: dict[str, Any
         s3.create_bucket(Bucket=deployment.ref(logical))
         s3.put_bucket_versioning(Bucket=deployment.ref(logical), VersioningConfiguration={"Status": "Enabled"})
     _upload_assets(harness, synthesized, deployment)
+    # The alarms (an endpoint update is rolled back by them), in state OK as a quiet endpoint's are.
+    cloudwatch = harness.client("cloudwatch")
+    for alarm in synthesized.resources("AWS::CloudWatch::Alarm").values():
+        cloudwatch.put_metric_alarm(**deployment.resolve(alarm["Properties"]))
+        cloudwatch.set_alarm_state(AlarmName=alarm["Properties"]["AlarmName"], StateValue="OK",
+                                   StateReason="no requests")
     (topic_logical,) = synthesized.resources("AWS::SNS::Topic")
     topic_arn = harness.client("sns").create_topic(Name=topic_logical)["TopicArn"]
     queue_url = harness.client("sqs").create_queue(QueueName="notifications")["QueueUrl"]

@@ -15,7 +15,7 @@ import pytest
 from tests.browser.report_page import check_comparison_chart, check_report_page, downloaded_report
 from tests.harness import JobFailed
 from tests.pipeline.conftest import SAMPLE_CORPUS
-from tests.pipeline.local_deployment import LocalStack
+from tests.pipeline.local_deployment import LocalStack, prepared_locally, serve_dataset
 from tests.pipeline.test_similarity import KNN_STATES, check_similar_documents
 
 ENDPOINT = "ntm-topics"
@@ -65,6 +65,11 @@ def test_a_upload_runs_prepare_train_deploy_transform_report(stack, chromium, tm
     assert json.loads(stack.object(outputs["run"] + "report/summary.json"))["documents"] == 240
     # The run parameters name the run's S3 locations and jobs, never the job's container paths.
     assert outputs["model_artifacts"] in report and outputs["transform"] in report and "/opt/ml" not in report
+    # What the run cost before the report job, stage by stage, read from SageMaker (Read costs so far).
+    assert "1 job on 2 x ml.p3.2xlarge: 1200 instance-seconds billed" in report
+    assert "1 job on 1 x ml.m5.xlarge: 600 instance-seconds billed" in report  # e.g. the preparation
+    assert "(before the report job; the run&#x27;s notification has every job)" in report or \
+        "(before the report job; the run's notification has every job)" in report
     check_report_page(chromium, downloaded_report(stack, outputs, tmp_path))  # as `make dry-run` copies it
     assert stack.keys(dataset_prefix + "train/")
     check_similar_documents(stack, result, k=10, num_topics=30)
@@ -139,11 +144,14 @@ def test_b_a_later_spot_run_updates_the_endpoint_and_lists_what_it_cost(stack):
     # The harness's jobs all ran 600 s; a spot training job was billed 30% of that (JobBilling).
     assert "train     2 x ml.p3.2xlarge       180 s billed, spot: 600 s run, 70% saved" in body
     assert "transform 1 x ml.m5.xlarge        600 s billed" in body and "report    1 x ml.m5.xlarge" in body
-    assert "total: 0.33 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body
+    # The similar-documents stage's k-NN jobs are billed too, and listed.
+    assert "knn-train 1 x ml.m5.xlarge        600 s billed" in body and "similar   1 x ml.m5.xlarge" in body
+    assert "total: 1.00 h of ml.m5.xlarge, 0.10 h of ml.p3.2xlarge" in body, body
     # The run's summary (the execution output) carries the same figures.
     jobs = second.output["costs"]["jobs"]
     assert [(job["stage"], job["billable_seconds"], job["spot_saving_percent"]) for job in jobs] == [
-        ("train", 180, 70), ("transform", 600, None), ("report", 600, None)]
+        ("train", 180, 70), ("transform", 600, None), ("knn-index", 600, None), ("knn-train", 600, None),
+        ("knn-query", 600, None), ("similar", 600, None), ("report", 600, None)]
 
 
 def test_c_a_failed_training_job_fails_the_run_with_its_reason_and_notifies(stack):
@@ -248,8 +256,20 @@ def test_h_a_failed_smoke_test_removes_a_new_endpoint_and_restores_an_updated_on
     third = stack.run({"dataset": dataset, "num_topics": 4}, "broken-update")
     assert (third.status, third.error) == ("FAILED", "SmokeTestFailed"), third.report()
     assert sagemaker_operations(third).count("UpdateEndpoint") == 2  # the update, then the restore
-    endpoint = stack.harness.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-    assert endpoint["EndpointConfigName"] == served_config
+    # The run does not wait for the restore: once SageMaker ends it, the previous config serves again.
+    endpoint = settled(stack, ENDPOINT)
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", served_config)
+
+
+def settled(stack: LocalStack, name: str, describes: int = 10) -> dict:
+    """DescribeEndpoint until no change is in progress (the harness ends one after a few describes by a
+    principal: here the endpoint's user, whom README lets describe it)."""
+    sagemaker = stack.endpoint_user(name).client("sagemaker")
+    for _ in range(describes):
+        endpoint = sagemaker.describe_endpoint(EndpointName=name)
+        if endpoint["EndpointStatus"] not in ("Creating", "Updating", "RollingBack"):
+            return endpoint
+    raise AssertionError(f"{name} still {endpoint['EndpointStatus']} after {describes} describes")
 
 
 def put_corpus(stack: LocalStack) -> None:
@@ -415,3 +435,54 @@ def test_two_runs_racing_for_the_endpoint_wait_their_turn_and_the_newer_model_st
     assert "Batch transform" in visited  # the older run's own outputs still come from its own model
     messages = [m["Message"] for m in stack.notifications()]
     assert any("left as it was: it serves " + endpoint["EndpointConfigName"] in m for m in messages)
+
+
+def test_a_slept_endpoint_is_created_again_and_an_update_its_alarm_catches_is_rolled_back(stack):
+    """Issue 15's endpoint life: the idle check deletes the endpoint, the next run creates it again
+    (with idle hours of its own), and a later run's blue/green update sets off the 5xx alarm while it
+    bakes: SageMaker rolls it back, the previous model keeps serving, the run fails naming the alarm
+    and notifies with what it cost. Cheap: a prepared dataset, 3 topics, no similar documents, and
+    the first endpoint put in place directly (serve_dataset) instead of by a run."""
+    settings = {"dataset": stack.put_prepared_dataset(SAMPLE_CORPUS), "num_topics": 3, "similar": {"enabled": False}}
+    serve_dataset(stack.harness, prepared_locally(SAMPLE_CORPUS), stack.data_bucket, ENDPOINT)
+    sagemaker = stack.harness.client("sagemaker")
+    stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
+    (slept,) = stack.tick()
+    assert slept["deleted"] is True and not sagemaker.list_endpoints()["Endpoints"]
+
+    again = stack.run({**settings, "run_name": "again", "endpoint": {"idle_hours": 48}}, "again")
+    assert again.status == "SUCCEEDED", again.report()
+    assert "CreateEndpoint" in sagemaker_operations(again) and "UpdateEndpoint" not in sagemaker_operations(again)
+    served = again.output["endpoint"]["endpoint_config_name"]
+    assert sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == served
+    # Its own idle hours travel as a tag on its config: 25 h later the check (24 h by default) keeps it.
+    stack.harness.jobs.backend().endpoints[ENDPOINT].last_modified_time -= datetime.timedelta(hours=25)
+    assert stack.tick() == [{"deleted": False, "reason": "changed 25.0 h ago"}]
+    stack.notifications()  # the sleep's and the run's messages
+
+    # The new fleet answers with errors: the 5xx alarm goes off while the update bakes.
+    def errors_while_baking(principal, params, response):
+        stack.set_alarm("ntm-endpoint-server-errors", "ALARM", "Threshold Crossed: 3 datapoints >= 1")
+    stack.harness.gate.observe("sagemaker", "UpdateEndpoint", errors_while_baking)
+    canary = {"instance_count": 2, "update_traffic": "CANARY", "update_step_percent": 50, "update_baking_seconds": 600}
+    guarded = stack.run({**settings, "run_name": "guarded", "endpoint": canary}, "guarded")
+    assert (guarded.status, guarded.error) == ("FAILED", "EndpointRolledBack"), guarded.report()
+    (update,) = guarded.requests_to("sagemaker", "UpdateEndpoint")
+    assert update.params["DeploymentConfig"] == {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 300,
+                                                                  "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50}},
+                                  "TerminationWaitInSeconds": 600, "MaximumExecutionTimeoutInSeconds": 3600},
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "ntm-endpoint-server-errors"},
+                                                 {"AlarmName": "ntm-endpoint-latency"}]}}
+    assert guarded.cause.startswith(f"Endpoint {ENDPOINT}: the update to ") and \
+        f"rolled back by alarm ntm-endpoint-server-errors; the endpoint is InService and still serves {served}" in guarded.cause
+    endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", served)
+    assert "ntm-endpoint-server-errors" in endpoint["FailureReason"]
+    visited = [state.name for state in guarded.states]
+    seen = [run.output["endpoint"]["value"]["status"] for run in guarded.runs("Check endpoint")]
+    assert seen[-2:] == ["RollingBack", "InService"], seen
+    assert "Batch transform" not in visited and "Scale endpoint" not in visited
+    (message,) = stack.notifications()
+    assert "failed" in message["Subject"] and "rolled back by alarm ntm-endpoint-server-errors" in message["Message"]
+    assert "What it cost" in message["Message"] and "train     2 x ml.p3.2xlarge" in message["Message"]

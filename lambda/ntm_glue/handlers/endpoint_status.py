@@ -14,6 +14,9 @@ logger = Logger()
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    status = endpoint_turn.find(boto3.client("sagemaker"), event["endpoint_name"], event.get("run_started_at"))
+    expected = event.get("expected_config")
+    status = endpoint_turn.find(boto3.client("sagemaker"), event["endpoint_name"], event.get("run_started_at"),
+                                expected_config=expected, alarms=event.get("alarms"),
+                                cloudwatch=boto3.client("cloudwatch") if expected else None)
     logger.info("endpoint status", extra={"endpoint": event["endpoint_name"], **status})
     return status

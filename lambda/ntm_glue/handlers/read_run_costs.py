@@ -1,4 +1,5 @@
-"""Read run costs: each SageMaker job of the run with its instances and billed seconds, for the run's summary."""
+"""Read run costs: each SageMaker job of the run with its instances and billed seconds, for the run's
+summary, and per stage for the report page (read once before the report job and once after it)."""
 
 from __future__ import annotations
 
@@ -16,4 +17,5 @@ logger = Logger()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     costs = run_costs.describe_costs(boto3.client("sagemaker"), event["run"])
     logger.info("run costs", extra={"jobs": len(costs)})
-    return {"jobs": [cost.to_json() for cost in costs], "summary": run_costs.cost_lines(costs)}
+    return {"jobs": [cost.to_json() for cost in costs], "summary": run_costs.cost_lines(costs),
+            "by_stage": run_costs.stage_summaries(costs)}

@@ -20,6 +20,8 @@ def _deployment() -> Deployment:
         endpoint_name=os.environ["ENDPOINT_NAME"],
         endpoint_max_polls=int(os.environ["ENDPOINT_MAX_POLLS"]),
         endpoint_poll_seconds=int(os.environ["ENDPOINT_POLL_SECONDS"]),
+        endpoint_alarms=tuple(name for name in os.environ.get("ENDPOINT_ALARMS", "").split(",") if name),
+        similar_alarms=tuple(name for name in os.environ.get("SIMILAR_ALARMS", "").split(",") if name),
     )
 
 
@@ -28,6 +30,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deployment = _deployment()
     defaults = RunSettings.deserialize(os.environ["RUN_DEFAULTS"])
     request = parse_request(event["input"], defaults, deployment.data_bucket)
-    run = build_run(request, event["execution"], deployment, event.get("started_at", ""))
+    run = build_run(request, event["execution"], deployment, event.get("started_at", ""),
+                    idle_check=defaults.endpoint.idle_hours > 0)
     logger.info("run resolved", extra={"run_id": run["run_id"], "prepare": run["prepare"]["enabled"]})
     return run

@@ -20,6 +20,7 @@ from ntm_glue import hyperparameters
 from ntm_glue.run_input import (
     INPUT_FIELDS,
     Compute,
+    EndpointSettings,
     PreparationSettings,
     RunInputError,
     SimilaritySettings,
@@ -71,8 +72,8 @@ def test_the_schema_has_exactly_the_validators_fields():
     assert set(properties) == INPUT_FIELDS
     assert set(properties["hyperparameters"]["properties"]) == set(hyperparameters.RULES) - {"num_topics"}
     assert set(properties["training"]["properties"]) == {f.name for f in dataclasses.fields(TrainingSettings)}
-    for compute in ("endpoint", "transform"):
-        assert set(properties[compute]["properties"]) == {f.name for f in dataclasses.fields(Compute)}
+    assert set(properties["transform"]["properties"]) == {f.name for f in dataclasses.fields(Compute)}
+    assert set(properties["endpoint"]["properties"]) == {f.name for f in dataclasses.fields(EndpointSettings)}
     assert set(properties["preparation"]["properties"]) == {f.name for f in dataclasses.fields(PreparationSettings)}
     assert set(properties["similar"]["properties"]) == {f.name for f in dataclasses.fields(SimilaritySettings)}
     objects = [SCHEMA] + [node for node in properties.values() if node.get("type") == "object"]
@@ -114,6 +115,11 @@ VALID = [
     {"corpus": CORPUS, "training": {"spot": False}},
     {"corpus": CORPUS, "endpoint": {"instance_type": "ml.t2.medium"}, "transform": {"instance_count": 3}},
     {"corpus": CORPUS, "deploy_endpoint": False},
+    {"corpus": CORPUS, "endpoint": {"idle_hours": 0}},
+    {"corpus": CORPUS, "endpoint": {"instance_count": 2, "update_traffic": "CANARY", "update_step_percent": 50,
+                                    "update_baking_seconds": 600}},
+    {"corpus": CORPUS, "endpoint": {"instance_count": 4, "update_traffic": "LINEAR", "update_step_percent": 25,
+                                    "update_wait_seconds": 120, "update_timeout_seconds": 1800}},
     {"corpus": CORPUS, "preparation": {"vocab_size": 5000, "text_field": "body", "strip_headers": True}},
     {"corpus": CORPUS, "similar": {"enabled": True, "k": 5, "instance_type": "ml.c5.xlarge", "deploy_endpoint": True}},
     {"corpus": CORPUS, "preparation": {"stop_words": ["Subject", "writes", "re:"], "default_stop_words": False}},
@@ -164,6 +170,9 @@ INVALID = [
     {"corpus": CORPUS, "training": None},
     {"corpus": CORPUS, "endpoint": {"instance_type": "ml.m4"}},
     {"corpus": CORPUS, "deploy_endpoint": "yes"},
+    {"corpus": CORPUS, "endpoint": {"update_traffic": "canary"}},
+    {"corpus": CORPUS, "endpoint": {"update_timeout_seconds": 300}},
+    {"corpus": CORPUS, "endpoint": {"idle_hours": -1}},
     {"corpus": CORPUS, "preparation": {"strip_headers": 1}},
     {"corpus": CORPUS, "preparation": {"text_field": 5}},
     {"corpus": CORPUS, "similar": {"enabled": "no"}},
@@ -212,6 +221,7 @@ def leaves(node: dict = SCHEMA, path: tuple[str, ...] = ()) -> Iterator[tuple[tu
 # Fields valid only alongside others: their bounds are tested with those set.
 COMPANIONS: dict[tuple[str, ...], dict[str, Any]] = {
     ("training", "max_wait_seconds"): {"spot": True, "max_runtime_seconds": 60},
+    ("endpoint", "update_traffic"): {"instance_count": 2},  # a canary or a step is part of a fleet
 }
 
 
@@ -269,6 +279,11 @@ SCHEMA_CANNOT_SEE = [
     {"corpus": CORPUS, "training": {"spot": True}},  # the deployed max_runtime_seconds (a day) is too long for spot
     {"corpus": CORPUS, "training": {"spot": True, "max_runtime_seconds": 3000, "max_wait_seconds": 2000}},  # wait < runtime
     {"corpus": CORPUS, "preparation": {"stop_words": "s3://another-bucket/incoming/stop.txt"}},
+    # Blue/green limits that depend on each other (API reference, TrafficRoutingConfig).
+    {"corpus": CORPUS, "endpoint": {"update_traffic": "CANARY"}},  # one instance has no part to spare
+    {"corpus": CORPUS, "endpoint": {"instance_count": 2, "update_traffic": "CANARY", "update_step_percent": 60}},
+    {"corpus": CORPUS, "endpoint": {"instance_count": 2, "update_traffic": "LINEAR", "update_step_percent": 5}},
+    {"corpus": CORPUS, "endpoint": {"instance_count": 2, "update_traffic": "LINEAR", "update_step_percent": 75}},
     {"corpus": CORPUS, "preparation": {"stop_words": ["w" * 30 + str(n) for n in range(400)]}},  # 12,400 characters
 ]
 RESOLVE_RUN_ALSO_TAKES = [

@@ -9,7 +9,7 @@ from ntm_glue.run_input import parse_request
 from stacks.config import PipelineConfig
 
 BUCKET = "data-bucket"
-DEPLOYMENT = Deployment("ntm", BUCKET, "ntm-topics", endpoint_max_polls=5, endpoint_poll_seconds=30)
+DEPLOYMENT = Deployment("ntm", BUCKET, "ntm-topics", endpoint_max_polls=120, endpoint_poll_seconds=30)
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
@@ -90,7 +90,7 @@ def test_deploy_follows_the_input(flag, expected):
     run = run_for({"dataset": f"s3://{BUCKET}/datasets/d/", "deploy_endpoint": flag})
     assert run["deploy"]["enabled"] is expected
     assert run["deploy"]["endpoint_name"] == "ntm-topics"
-    assert run["deploy"]["max_polls"] == 5
+    assert run["deploy"]["max_polls"] == 120
 
 
 def test_report_reads_the_run_outputs_and_arguments_fit_the_api_limit():
@@ -110,8 +110,13 @@ def test_the_similarity_stage_gets_its_own_names_and_places_under_the_run():
                                       "neighbours_job_name")] + [similar["deploy"]["endpoint_config_name"]]
     assert len(set(names)) == len(names) and all(NAME.match(n) and n.startswith("ntm-knn-") for n in names)
     assert similar["neighbours_arguments"][similar["neighbours_arguments"].index("--k") + 1] == "7"
-    assert similar["deploy"] == {"enabled": True, "endpoint_name": "ntm-similar", "instance_type": "ml.m4.xlarge",
-                                 "instance_count": 1, "endpoint_config_name": similar["deploy"]["endpoint_config_name"]}
+    deploy = dict(similar["deploy"])
+    update = deploy.pop("deployment_config")
+    assert deploy == {"enabled": True, "endpoint_name": "ntm-similar", "instance_type": "ml.m4.xlarge",
+                      "instance_count": 1, "endpoint_config_name": similar["deploy"]["endpoint_config_name"],
+                      "rollback_alarms": []}
+    # One instance: its update goes all at once, whatever the run chose for the topics endpoint.
+    assert update["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"
 
 
 def test_no_similarity_endpoint_when_the_stage_is_off():

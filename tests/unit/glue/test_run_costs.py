@@ -83,3 +83,44 @@ def test_the_lines_name_each_job_its_instances_billed_seconds_and_the_total_per_
     assert lines[2] == "  report    1 x ml.m5.xlarge         90 s billed  (ntm-report-r, Completed)"
     assert lines[3] == "  total: 0.03 h of ml.m5.xlarge, 0.17 h of ml.p3.2xlarge"
     assert cost_lines([]) == []
+
+
+def test_the_similar_documents_stage_lists_its_k_nn_jobs_between_the_transform_and_the_report():
+    from ntm_glue.run_config import Deployment, build_run
+    from ntm_glue.run_input import parse_request
+
+    from stacks.config import PipelineConfig
+
+    request = parse_request({"dataset": "s3://b/datasets/d/", "similar": {"enabled": True}},
+                            PipelineConfig().run_defaults(), "b")
+    run = build_run(request, "e", Deployment("ntm", "b", "ntm-topics", 90, 60))
+    stages = [stage for stage, _ in run_jobs(run)]
+    assert stages == ["train", "transform", "knn-index", "knn-train", "knn-query", "similar", "report"]
+    similar = run["similar"]
+    names = dict(run_jobs(run))
+    assert (names["knn-train"], names["knn-query"]) == (similar["training_job_name"], similar["transform_job_name"])
+    off = {**run, "similar": {**similar, "enabled": False}}
+    assert [stage for stage, _ in run_jobs(off)] == ["train", "transform", "report"]
+    # Each is described by its own API, and shows in the lines like any other job.
+    knn = job_cost("knn-train", training(names["knn-train"], spot=False, seconds=120, billable=120))
+    query = job_cost("knn-query", {"TransformJobName": names["knn-query"], "TransformJobStatus": "Completed",
+                                   "TransformResources": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+                                   "TransformStartTime": START, "TransformEndTime": START + datetime.timedelta(seconds=40)})
+    lines = cost_lines([knn, query])
+    assert lines[1].startswith("  knn-train 2 x ml.p3.2xlarge       120 s billed")
+    assert lines[2].startswith("  knn-query 1 x ml.m5.xlarge         40 s billed")
+
+
+def test_the_report_gets_one_short_line_per_stage_and_the_total_so_far():
+    from ntm_glue.run_costs import MAX_ENVIRONMENT_VALUE, REPORTED_STAGES, stage_summaries
+
+    costs = [JobCost("train", f"ntm-train-k{k}-r", "Completed", "ml.p3.2xlarge", 2, 1000, 300, spot=True) for k in range(8)]
+    costs += [JobCost("transform", "ntm-transform-r", "Completed", "ml.m5.xlarge", 1, 90, 90)]
+    lines = stage_summaries(costs)
+    assert set(lines) == {stage.replace("-", "_") for stage in REPORTED_STAGES} | {"total"}
+    assert lines["train"] == "8 jobs on 2 x ml.p3.2xlarge: 4800 instance-seconds billed, spot saved 70%"
+    assert lines["transform"] == "1 job on 1 x ml.m5.xlarge: 90 instance-seconds billed"
+    assert lines["prepare"] == lines["knn_train"] == "not run"
+    assert lines["total"].startswith("total: 0.03 h of ml.m5.xlarge, 1.33 h of ml.p3.2xlarge (before the report job")
+    assert all(len(line) <= MAX_ENVIRONMENT_VALUE for line in lines.values())
+    assert stage_summaries([])["total"].startswith("total: nothing billed yet")
