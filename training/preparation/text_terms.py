@@ -37,6 +37,10 @@ PLAIN_TOKEN = re.compile(r"\w\w+")
 # distinct token (`token_terms`), not re-scanned per occurrence.
 JOINED_TOKEN = re.compile(r"(?:\w\w+|\w(?=[.@'\u2019/:-]\w))(?:[.@'\u2019/:-]+\w+)*")
 _PIECE_SEPARATOR = re.compile(r"[.@/:-]+")
+# A token's pieces of 2+ characters, found inside C: the runs between its hyphens (a token joined
+# by hyphens only), or between any of its joiners (one without an apostrophe).
+_HYPHEN_PIECES = re.compile(r"[^-]{2,}").findall
+_PIECES = re.compile(r"[^.@/:-]{2,}").findall
 # Generic top-level domains: a dotted name ending in one is a host name ("cs.cmu.edu").
 _GENERIC_DOMAINS = frozenset("com edu org net gov mil int arpa bitnet uucp".split())
 _COUNTRY_DOMAIN = re.compile(r"[a-z]{2}")
@@ -209,11 +213,11 @@ def token_terms(token: str) -> tuple:
     if "." not in token and "/" not in token and "@" not in token and ":" not in token and "'" not in token \
             and "\u2019" not in token:
         # Joined by hyphens only ("well-known", "e-mail"; the most frequent kind): no address.
-        return tuple(piece for piece in token.split("-") if len(piece) >= 2)
+        return tuple(_HYPHEN_PIECES(token))
     if _is_address(token):
         return ()
     if "'" not in token and "\u2019" not in token:
-        return tuple(piece for piece in _PIECE_SEPARATOR.split(token) if len(piece) >= 2)
+        return tuple(_PIECES(token))
     terms = []
     for piece in _PIECE_SEPARATOR.split(token.replace("\u2019", "'")):
         if "'" in piece:
