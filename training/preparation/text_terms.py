@@ -73,17 +73,22 @@ TABLE_MIN_NUMBERS = 3
 _LINE_END = r"[ \t]*(?:/\*[^\n]*\*/[ \t]*|//[^\n]*)?$"
 _STATEMENT_END = re.compile(r";" + _LINE_END, re.MULTILINE)
 _STATEMENT = re.compile(r"\w\([^\n]*\)[ \t]*;|\][ \t]*;|=[^\n]*;")
+# 3. Tab-aligned columns of words: a tab, then a short word that ends the line or another tab
+#    follows: an assembler's columns ("\tPOP\tCX", "Ptr\tDW\tOFFSET Msg") or a table of words
+#    ("127\tBUF\tAlexander_Mogilny").
+# The kinds that start with a tab are one pattern, one scan of a document (no match crosses a line
+# end, so the lines found are those each kind finds alone).
+_TAB_PROGRAM_LINES = (
+    r"\t[a-z]{2,7}[ \t]+[a-z\[][^\s,;]*,[ \t]?[^\s,;]+",  # an instruction
+    r"\t;[ \t]*[\w;]",  # a comment column
+    r"\t[a-z]{2,7}(?:\t[^\n]*)?$",  # columns of words
+)
 # (a string every match holds, the pattern): any line the pattern finds is program text.
 _PROGRAM_LINES = (
     ("{", re.compile(r"\{" + _LINE_END, re.MULTILINE)),
     ("}", re.compile(r"\}" + _LINE_END, re.MULTILINE)),
-    ("\t", re.compile(r"\t[a-z]{2,7}[ \t]+[a-z\[][^\s,;]*,[ \t]?[^\s,;]+", re.IGNORECASE)),
     ("  ;", re.compile(r"  ;[ \t]*[\w;]")),
-    ("\t", re.compile(r"\t;[ \t]*[\w;]")),
-    # 3. Tab-aligned columns of words: a tab, then a short word that ends the line or another tab
-    #    follows: an assembler's columns ("\tPOP\tCX", "Ptr\tDW\tOFFSET Msg") or a table of words
-    #    ("127\tBUF\tAlexander_Mogilny").
-    ("\t", re.compile(r"\t[a-z]{2,7}(?:\t[^\n]*)?$", re.IGNORECASE | re.MULTILINE)),
+    ("\t", re.compile("|".join(_TAB_PROGRAM_LINES), re.IGNORECASE | re.MULTILINE)),
 )
 # Distinct tokens whose terms a process keeps (a few MB): past that the cache starts again.
 TERM_CACHE_SIZE = 1 << 18
