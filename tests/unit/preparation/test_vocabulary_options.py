@@ -110,6 +110,29 @@ def test_program_listings_go_and_prose_with_semicolons_stays():
     assert "buf" in document_terms(text, PLAIN)
 
 
+def _random_strings(alphabet: list, count: int, seed: int) -> list:
+    generator = random.Random(seed)
+    return ["".join(generator.choice(alphabet) for _ in range(generator.randint(0, 16))) for _ in range(count)]
+
+
+def test_the_joined_token_pattern_finds_what_its_plain_form_finds():
+    # JOINED_TOKEN is written for speed; its plain form, a group repeat after each word, says what it means.
+    plain_form = re.compile(r"(?:\w\w+|\w(?=[.@'\u2019/:-]\w))(?:[.@'\u2019/:-]+\w+)*")
+    texts = ["lwb@cs.utexas.edu don't e-mail a.b.c end. x--y 'quoted' -a- a..b_c i\u2019m 3.14 ftp.uu.net:/pub/gif"]
+    texts += _random_strings(list("ab1_\u00e9.@'\u2019/:- \n,;"), 5000, seed=3)
+    for text in texts:
+        assert text_terms.JOINED_TOKEN.findall(text) == plain_form.findall(text), text
+
+
+def test_one_scan_for_the_tab_led_program_lines_finds_each_kinds_lines():
+    flags = re.IGNORECASE | re.MULTILINE
+    alone = [re.compile(pattern, flags) for pattern in text_terms._TAB_PROGRAM_LINES]
+    together = dict(text_terms._PROGRAM_LINES)["\t"]
+    for text in _random_strings(["\t", " ", ";", "a", "mov", "AL,", "x", "\n", "1", ",", "DB", "[si]"], 5000, seed=4):
+        lines = {text_terms._line_span(text, *found.span()) for pattern in alone for found in pattern.finditer(text)}
+        assert {text_terms._line_span(text, *found.span()) for found in together.finditer(text)} == lines, text
+
+
 def test_settings_of_another_version_are_refused_not_read_with_these_rules():
     stored = CLEAN.to_json()
     assert TextSettings.from_json(stored) == CLEAN
