@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from tests.browser.chromium import chromium  # noqa: F401  (the page tests' browser, a session fixture)
 
 # Fake credentials and a fixed region, set before any boto3 client exists.
@@ -16,3 +18,12 @@ os.environ.update({
     "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
 })
 os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory):
+    """The app with cdk.json's context, synthesized once per test process (cdk-nag included) for the
+    template tests and the pipeline scenarios alike: a synth costs several seconds of CPU."""
+    from tests.infra.synth import synthesize  # imports the CDK app only where a test asks for it
+
+    return synthesize(tmp_path_factory.mktemp("cdk.out"))

@@ -4,15 +4,10 @@ from pathlib import Path
 import pytest
 
 from tests.harness import Harness
-from tests.infra.synth import Synthesized, synthesize
+from tests.infra.synth import Synthesized
 from tests.pipeline.local_deployment import LocalStack, deploy
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "samples" / "sample-news.jsonl"
-
-
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk.out"))
 
 
 @pytest.fixture
