@@ -13,7 +13,6 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install container-envs synth dry-run test update-snapshots screenshot diff deploy destroy bench clean
 
