@@ -120,6 +120,27 @@ class Harness:
         self._stack.enter_context(moto_patches.patched(self._client_for_role, self.clock))
         self.gate.activate()
         self._stack.callback(self.gate.deactivate)
+        self._stack.callback(self._stop_running_executions)  # closed first: before the gate goes
+
+    def _stop_running_executions(self) -> None:
+        """An execution a test started and left running (a trigger test need not wait for the run)
+        is stopped, so that it does not go on sending requests into the next test's account."""
+        stepfunctions = self.client("stepfunctions")
+        for machine in stepfunctions.list_state_machines()["stateMachines"]:
+            for execution in stepfunctions.list_executions(stateMachineArn=machine["stateMachineArn"],
+                                                           statusFilter="RUNNING")["executions"]:
+                self._stop(stepfunctions, execution["executionArn"])
+
+    @staticmethod
+    def _stop(stepfunctions: BaseClient, execution_arn: str) -> None:
+        # moto cannot stop an execution whose thread has not begun evaluating it yet (its worker has
+        # no environment): a moment later it can.
+        for _ in range(100):
+            try:
+                stepfunctions.stop_execution(executionArn=execution_arn, error="Harness.Closed")
+                return
+            except AttributeError:
+                time.sleep(0.01)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:

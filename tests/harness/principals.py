@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,8 @@ class Identities:
         # Every request of a run is authorized against its role's policies: they are read once and
         # read again after any change to IAM made through this session's clients (setup, tests).
         self._policy_documents: dict[str, list[Mapping[str, Any]]] = {}
+        self._iam_changes = 0  # a read that overlapped a change is not kept (executions run on threads)
+        self._policy_lock = threading.Lock()
         session.events.register("after-call.iam", self._forget_policies_on_change)
         self._iam = client_factory("iam")
         self._principals: dict[tuple[str, str], Principal] = {}
@@ -127,13 +130,21 @@ class Identities:
 
     def _forget_policies_on_change(self, model: Any, **_: Any) -> None:
         if not model.name.startswith(("Get", "List")):
-            self._policy_documents.clear()
+            with self._policy_lock:
+                self._iam_changes += 1
+                self._policy_documents.clear()
 
     def policy_documents(self, role_arn: str) -> list[Mapping[str, Any]]:
         name = self.role_name(role_arn)
-        if name not in self._policy_documents:
-            self._policy_documents[name] = self._read_policy_documents(name)
-        return self._policy_documents[name]
+        with self._policy_lock:
+            kept, changes = self._policy_documents.get(name), self._iam_changes
+        if kept is not None:
+            return kept
+        documents = self._read_policy_documents(name)
+        with self._policy_lock:
+            if changes == self._iam_changes:
+                self._policy_documents[name] = documents
+        return documents
 
     def _read_policy_documents(self, name: str) -> list[Mapping[str, Any]]:
         documents = [self._iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
