@@ -141,6 +141,7 @@ class Harness:
                 return
             except AttributeError:
                 time.sleep(0.01)
+        stepfunctions.stop_execution(executionArn=execution_arn, error="Harness.Closed")  # fails loudly now
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
