@@ -6,6 +6,7 @@ Newsgroups example's without importing scikit-learn at run time). CONTRACTION_ST
 that list lacks and informal text is full of: auxiliaries it misses (did, does) and contractions
 typed without their apostrophe (dont, im). Contractions with an apostrophe never become terms
 (text_terms.token_terms). ADDRESS_STOP_WORDS: protocol names, what is left of an address in prose.
+TOPIC_MODEL_STOP_WORDS: the rest of the stop list topic models are usually given (MALLET's).
 """
 
 from __future__ import annotations
@@ -51,6 +52,34 @@ couldnt mustnt im ive youre youve youll theyre theyve thats theres whats
 # "ftp.uu.net", "http://..."); on their own they are what is left of one, the instructions to fetch
 # a file ("available by anonymous ftp from ...", "ftp> cd pub"), not the subject of the text.
 ADDRESS_STOP_WORDS = frozenset("ftp http https www gopher telnet".split())
+
+# The words of the SMART stop list that the Glasgow list lacks, as MALLET, the topic-modelling
+# toolkit, ships that list for its topic models (github.com/mimno/Mallet, stoplists/en.txt, Apache
+# 2.0; 221 words of 2+ letters). They are the common words of conversation and instructions
+# ("just", "know", "think", "said", "going", "use", "need", "available", "new"): frequent in every
+# subject, they otherwise take places among the top words of several topics at once (20 Newsgroups:
+# `said know just went like going came`, docs/corpus-preparation.md).
+TOPIC_MODEL_STOP_WORDS = frozenset(
+    """
+able according accordingly actually allow allows anybody anyways apart appear appreciate
+appropriate aside ask asking associated available away awfully believe best better brief came cause
+causes certain certainly changes clearly com come comes concerning consequently consider
+considering contain containing contains corresponding course currently definitely described despite
+different downwards edu entirely especially et everybody ex exactly example far fifth followed
+following follows forth furthermore gets getting given gives goes going gone got gotten greetings
+happens hardly having hello help hi hither hopefully howbeit ignored immediate inasmuch indicate
+indicated indicates inner insofar instead inward just keeps kept know known knows lately later lest
+let like liked likely little look looking looks mainly maybe mean merely nd near nearly necessary
+need needs new non normally novel obviously oh ok okay old ones ought outside overall particular
+particularly placed plus possible presumably probably provides que quite qv rd really reasonably
+regarding regardless regards relatively respectively right said saw say saying says second secondly
+seeing seen self selves sensible sent seriously seven shall somebody somewhat soon sorry specified
+specify specifying sub sup sure taken tell tends th thank thanks thanx theirs think thorough
+thoroughly took tried tries truly try trying twice unfortunately unless unlikely unto use used
+useful uses using usually uucp value various viz vs want wants way welcome went willing wish wonder
+yes zero
+    """.split()
+)
 
 _WORD = re.compile(r"\S+")
 

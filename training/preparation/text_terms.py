@@ -21,6 +21,7 @@ from training.preparation.stop_words import (
     ADDRESS_STOP_WORDS,
     CONTRACTION_STOP_WORDS,
     ENGLISH_STOP_WORDS,
+    TOPIC_MODEL_STOP_WORDS,
 )
 from training.preparation.text_cleaning import clean_message
 
@@ -96,6 +97,9 @@ _PROGRAM_LINES = (
 TERM_CACHE_SIZE = 1 << 18
 
 
+_BUILT_IN_STOP_WORDS = ENGLISH_STOP_WORDS | CONTRACTION_STOP_WORDS | ADDRESS_STOP_WORDS | TOPIC_MODEL_STOP_WORDS
+
+
 @dataclass(frozen=True)
 class TextSettings:
     """Everything that decides which terms a raw document yields; stored with the dataset."""
@@ -108,7 +112,7 @@ class TextSettings:
 
     @property
     def all_stop_words(self) -> frozenset:
-        built_in = (ENGLISH_STOP_WORDS | CONTRACTION_STOP_WORDS | ADDRESS_STOP_WORDS) if self.default_stop_words else frozenset()
+        built_in = _BUILT_IN_STOP_WORDS if self.default_stop_words else frozenset()
         return built_in | frozenset(self.stop_words)
 
     def to_json(self) -> dict:

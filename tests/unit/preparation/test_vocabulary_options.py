@@ -145,6 +145,17 @@ def test_protocol_names_are_built_in_stop_words_unless_the_list_is_replaced():
     assert "ftp" not in TextSettings(default_stop_words=False, stop_words=("x",)).all_stop_words
 
 
+def test_conversation_words_topic_models_leave_out_are_built_in_stop_words_unless_the_list_is_replaced(tmp_path):
+    conversation = {"just", "know", "think", "said", "going", "like", "use", "need", "available"}
+    assert conversation <= CLEAN.all_stop_words
+    assert not conversation & TextSettings(default_stop_words=False).all_stop_words
+    corpus = _corpus(tmp_path / "talk.jsonl", ["I just think the hard drive is going, I know it, said the user"] * 30)
+    assert _prepare(corpus, tmp_path / "defaults", "--max-df", "1.0") == 0
+    assert _vocabulary(tmp_path / "defaults") == ["drive", "hard", "user"]
+    assert _prepare(corpus, tmp_path / "own", "--max-df", "1.0", "--no-default-stop-words", "--stop-words", "the,it,is,i") == 0
+    assert conversation & set(_vocabulary(tmp_path / "own")) == {"just", "think", "going", "know", "said"}
+
+
 def test_merging_phrases_is_greedy_left_to_right():
     phrases = {("new", "york"): "new-york", ("york", "city"): "york-city"}
     assert merge_phrases("new york city new york york city".split(), phrases) == ["new-york", "city", "new-york", "york-city"]
