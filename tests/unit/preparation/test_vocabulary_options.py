@@ -133,6 +133,20 @@ def test_one_scan_for_the_tab_led_program_lines_finds_each_kinds_lines():
         assert {text_terms._line_span(text, *found.span()) for found in together.finditer(text)} == lines, text
 
 
+def test_one_scan_for_two_spaces_finds_the_table_rows_and_comment_columns_each_rule_finds():
+    def lines_of(pattern: str, text: str, keep) -> set:
+        found = (text_terms._line_span(text, *match.span()) for match in re.finditer(pattern, text))
+        return {(start, end) for start, end in found if keep(text[start:end])}
+
+    alphabet = [" ", "  ", ";", ";-)", "a", "DB", "12", "-3", "(4)", ".5", "x", "\n", "\t", ","]
+    texts = ["Gretzky  LA  10  20  30  ;no\nDB   01001101B   ;01001101\nNice one.  ;-)\n  3 ;x  ;y"]
+    for text in texts + _random_strings(alphabet, 5000, seed=5):
+        alone = lines_of(text_terms._TABLE_HINTS[0], text, text_terms._is_table_row) | lines_of(
+            text_terms._COMMENT_COLUMN, text, lambda line: True)
+        together = lines_of(text_terms._TWO_SPACES.pattern, text, text_terms._table_row_or_comment_column)
+        assert together == alone, text
+
+
 def test_settings_of_another_version_are_refused_not_read_with_these_rules():
     stored = CLEAN.to_json()
     assert TextSettings.from_json(stored) == CLEAN
