@@ -62,18 +62,20 @@ def documents_per_term(token_ids: np.ndarray, lengths: np.ndarray, terms: int) -
 def _expand_tokens(ids: dict, token_ids: np.ndarray, lengths: np.ndarray) -> tuple:
     """Replace each token by its terms (none, one or several), judged once per distinct token.
     Most tokens are plain words, their own single term: only the others are looked at (found and
-    looked up inside C: map over the batch's distinct tokens), and the id stream is rewritten in a
-    few numpy passes. Returns the batch's terms (no id left for a token that yields none), the
-    rewritten ids and the documents' new lengths."""
+    looked up inside C: map over the batch's distinct tokens). The id stream is rewritten with one
+    gather; only the few occurrences of tokens that yield no term or several are then found and
+    the stream repeated around them (each pass over the stream costs, and more so while the other
+    workers use the memory too). Returns the batch's terms (no id left for a token that yields
+    none), the rewritten ids and the documents' new lengths."""
     tokens = list(ids)
+    count = len(tokens)
     # The tokens are JOINED_TOKEN's, 2+ characters: one of letters and digits only is its own term.
     # isalnum() is a quick test; a word token it rejects ("x_y") only takes the slower, same-result path.
-    special = np.flatnonzero(~np.fromiter(map(str.isalnum, tokens), dtype=bool, count=len(tokens)))
+    special = np.flatnonzero(~np.fromiter(map(str.isalnum, tokens), dtype=bool, count=count))
     if not len(special):
         return tokens, token_ids, lengths
     judged = list(map(cached_terms, map(tokens.__getitem__, special.tolist())))
-    widths = np.ones(len(tokens), dtype=np.int64)
-    widths[special] = np.fromiter(map(len, judged), dtype=np.int64, count=len(judged))
+    widths = np.fromiter(map(len, judged), dtype=np.int64, count=len(judged))
     # New pieces ("well-known" -> "known") get the next ids of `ids`, after the batch's tokens.
     piece_terms = list(itertools.chain.from_iterable(judged))
     pieces = np.fromiter(map(ids.__getitem__, piece_terms), dtype=np.int64, count=len(piece_terms))
@@ -82,29 +84,37 @@ def _expand_tokens(ids: dict, token_ids: np.ndarray, lengths: np.ndarray) -> tup
     used[special] = False
     used[pieces] = True
     compact = np.cumsum(used) - 1
-    piece_start = np.zeros(len(tokens), dtype=np.int64)
-    piece_start[special] = np.cumsum(widths[special]) - widths[special]
-    # Each token's first term (a token that yields none keeps its own id: it is never read).
-    first = compact[: len(tokens)].copy()
-    yielding = special[widths[special] > 0]
-    first[yielding] = compact[pieces[piece_start[yielding]]]
-    per_token = widths[token_ids]
-    ends = np.cumsum(per_token)
-    if per_token.max() <= 1:
-        expanded = first[token_ids][per_token.astype(bool)]
-    else:
-        expanded = np.repeat(first[token_ids], per_token)
-        # The second and later terms of tokens that yield several: few, set in place.
-        several = np.flatnonzero(per_token > 1)
-        extra = per_token[several] - 1
-        occurrence = np.repeat(np.arange(len(several)), extra)
-        offset = np.arange(int(extra.sum())) - np.repeat(np.cumsum(extra) - extra, extra) + 1
-        token = token_ids[several][occurrence]
-        expanded[ends[several][occurrence] - per_token[several][occurrence] + offset] = compact[pieces[piece_start[token] + offset]]
-    document_ends = np.concatenate(([0], ends))[np.cumsum(lengths.astype(np.int64))]
-    new_lengths = np.diff(np.concatenate(([0], document_ends))).astype(np.uint32)
-    terms = list(ids)
-    return list(itertools.compress(terms, used.tolist())), expanded.astype(np.uint32), new_lengths
+    terms = list(itertools.compress(list(ids), used.tolist()))
+    piece_start = np.cumsum(widths) - widths
+    # Each token's first term (a token that yields none keeps an id that is never read).
+    first = compact[:count].astype(np.uint32)
+    yielding = widths > 0
+    first[special[yielding]] = compact[pieces[piece_start[yielding]]]
+    expanded = first[token_ids]
+    extra_terms = np.zeros(count, dtype=np.int64)  # -1: the token yields none, k: k more than one
+    extra_terms[special] = widths - 1
+    positions = np.flatnonzero((extra_terms != 0)[token_ids])
+    if not len(positions):
+        return terms, expanded, lengths
+    token = token_ids[positions]
+    extra = extra_terms[token]
+    repeats = np.ones(len(token_ids), dtype=np.int64)
+    repeats[positions] += extra
+    expanded = np.repeat(expanded, repeats)
+    several = extra > 0
+    if several.any():
+        # The later terms of each occurrence that yields several, set in place after its first.
+        more = extra[several]
+        starts = (positions + np.cumsum(extra) - extra)[several]
+        first_piece = np.zeros(count, dtype=np.int64)
+        first_piece[special] = piece_start
+        occurrence = np.repeat(np.arange(len(more)), more)
+        offset = np.arange(int(more.sum())) - np.repeat(np.cumsum(more) - more, more) + 1
+        expanded[starts[occurrence] + offset] = compact[pieces[first_piece[token[several]][occurrence] + offset]]
+    document_of = np.searchsorted(np.cumsum(lengths, dtype=np.int64), positions, side="right")
+    new_lengths = lengths.astype(np.int64)
+    np.add.at(new_lengths, document_of, extra)
+    return terms, expanded, new_lengths.astype(np.uint32)
 
 
 def tokenize_batch(batch: RawBatch, settings: TokenizeSettings) -> TokenizedBatch:
