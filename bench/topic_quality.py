@@ -6,14 +6,17 @@ CORPUS defaults to ../shared/data/20newsgroups.jsonl.gz, prepared with --strip-h
 - anchor, "before": the tokens and stop words preparation used before cleaning existed
   (`--no-clean-text --no-default-stop-words --stop-words-file <scikit-learn's English list>`,
   which gives byte-identical datasets to that code: checked when this bench was written);
-- "defaults": today's defaults (cleaning on, built-in list with the contraction supplement);
+- "defaults": today's defaults (cleaning on; the built-in list: scikit-learn's English list with
+  the contraction, address and topic-model supplements of training/preparation/stop_words.py);
 - "phrases": today's defaults plus --phrases.
 Each variant's preparation runs as its own process, the variants alternating within each
-repetition; the wall-clock and CPU medians are printed. Each dataset then gets the offline harness's
+repetition (in the reverse order every other one); the wall-clock and CPU medians are printed, and
+next to them the median (range) of each repetition's own ratio to *before*. Each dataset then gets the offline harness's
 stand-in model (scikit-learn NMF, as tests/pipeline/local_deployment.py fits it, on the train split)
 at --num-topics topics, and the table shows topic uniqueness, NPMI coherence (on the transform
-corpus), label purity (dominant topic per document) and the debris words among each topic's top 10:
-the median over the repetitions, with their range. Repetition r prepares with `--seed r` (its own
+corpus), label purity (dominant topic per document), the debris words among each topic's top 10
+and the documents kept (a document with fewer than 10 vocabulary words is dropped, so a longer stop
+list keeps fewer): the median over the repetitions, with their range. Repetition r prepares with `--seed r` (its own
 train/validation/test split of the same corpus) and fits with random_state r, the fit settings
 otherwise the harness's: one split and one fit are no measurement, uniqueness alone moves by 0.01
 (2 of the 200 words) between them.
@@ -22,6 +25,7 @@ otherwise the harness's: one split and one fit are no measurement, uniqueness al
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -90,11 +94,20 @@ def fit_quality(train, corpus, labels: list, vocabulary: list, num_topics: int, 
 
 def quality(dataset: Path, num_topics: int, seed: int) -> dict:
     vocabulary = layout.load_vocabulary(dataset)
+    kept = json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))["documents"]["kept"]
     train = scipy.sparse.vstack([recordio.read_sparse(path) for path in sorted((dataset / "train").glob("*.pbr"))]).tocsr()
     corpus = layout.load_corpus_matrix(dataset)
     labels = [document.get("label", "") for document in layout.load_documents(dataset)]
     fit = fit_quality(train, corpus, labels, vocabulary, num_topics, seed)
-    return {**fit, "vocabulary phrases": sum("-" in word for word in vocabulary)}
+    return {**fit, "vocabulary phrases": sum("-" in word for word in vocabulary), "documents kept": kept}
+
+
+def _paired_ratio(timings: dict, name: str, measure: int) -> str:
+    """The median of each repetition's own ratio to *before*, with their range. The machine's speed
+    drifts between repetitions (on this one by a third within minutes); a repetition's two runs are
+    back to back, so their ratio cancels the drift that a ratio of two medians keeps."""
+    ratios = [own[measure] / anchor[measure] for own, anchor in zip(timings[name], timings["before"])]
+    return f"{statistics.median(ratios):.2f}x, {min(ratios):.2f}-{max(ratios):.2f}"
 
 
 def summary(values: list, form: str) -> str:
@@ -121,8 +134,9 @@ def main() -> int:
         timings = {name: [] for name in runs}
         fits = {name: [] for name in runs}
         for repetition in range(arguments.repetitions):
-            for name, options in runs.items():
-                timings[name].append(prepare(arguments.corpus, options, arguments.label_field, repetition, Path(scratch) / name))
+            # Every other repetition runs the variants in the reverse order: none always goes first.
+            for name in list(runs) if repetition % 2 == 0 else list(runs)[::-1]:
+                timings[name].append(prepare(arguments.corpus, runs[name], arguments.label_field, repetition, Path(scratch) / name))
             # The fits come after the repetition's preparations, so that they do not overlap a timing.
             for name in runs:
                 fits[name].append(quality(Path(scratch) / name, arguments.num_topics, repetition))
@@ -140,15 +154,15 @@ def main() -> int:
     print("| measure | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
     for measure, form in (("debris", "{:g}"), ("uniqueness", "{:.3f}"), ("coherence", "{:.3f}"), ("purity", "{:.3f}"),
-                          ("phrases", "{:g}"), ("vocabulary phrases", "{:g}")):
+                          ("phrases", "{:g}"), ("vocabulary phrases", "{:g}"), ("documents kept", "{:,.0f}")):
         label = {"debris": "debris words in the top 10s", "phrases": "phrases in the top 10s",
                  "vocabulary phrases": "phrases in the vocabulary", "coherence": "NPMI coherence",
-                 "uniqueness": "topic uniqueness", "purity": "label purity"}[measure]
+                 "uniqueness": "topic uniqueness", "purity": "label purity",
+                 "documents kept": "documents kept (the others too short or empty)"}[measure]
         print(f"| {label} | " + " | ".join(summary(results[name][measure], form) for name in names) + " |")
-    print("| preparation, wall clock | " + " | ".join(
-        f"{wall[name]:.2f} s" + ("" if name == "before" else f" ({wall[name] / wall['before']:.2f}x)") for name in names) + " |")
-    print("| preparation, CPU (all processes) | " + " | ".join(
-        f"{cpu[name]:.2f} s" + ("" if name == "before" else f" ({cpu[name] / cpu['before']:.2f}x)") for name in names) + " |")
+    for label, measure, medians in (("wall clock", 0, wall), ("CPU (all processes)", 1, cpu)):
+        print(f"| preparation, {label} | " + " | ".join(
+            f"{medians[name]:.2f} s" + ("" if name == "before" else f" ({_paired_ratio(timings, name, measure)})") for name in names) + " |")
     seen = {name: sorted({word for words in results[name]["words"] for row in words for word in row if word in DEBRIS}) for name in names}
     print("| debris words seen (any repetition) | " + " | ".join(" ".join(seen[name]) or "-" for name in names) + " |")
     if arguments.show_topics:
