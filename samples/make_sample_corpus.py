@@ -2,8 +2,10 @@
 
 Every sentence is generated here from word lists written for this project (no third-party text),
 so the file is free to ship. Four themes, each with its own words and some shared filler, plus the
-debris real posts carry and topics should not show: chatter with contractions, sign-offs with
-e-mail addresses and URLs, and results tables (docs/corpus-preparation.md, cleaning).
+debris real posts carry and topics should not show (docs/corpus-preparation.md, cleaning): chatter
+with contractions and sign-offs with e-mail addresses and URLs in every theme, league tables in the
+football posts and download addresses in the computing ones. Without the cleaning (`clean_text`
+false) the last two reach those topics' top words (tests/unit/preparation/test_sample_corpus.py).
 
     python samples/make_sample_corpus.py
 """
@@ -36,12 +38,21 @@ TEAMS = ["ROV", "UTD", "CTY", "ATH", "ALB", "WAN"]
 
 
 def debris(rng: random.Random, theme: str) -> str:
+    """What real posts carry besides their subject, and the more so in some subjects: the sports
+    groups post league tables, the computing groups say where to fetch the code."""
     parts = rng.sample(CHATTER, rng.randint(1, 2))
-    if theme == "football" and rng.random() < 0.4:
-        parts.append("\n" + "".join(f"  {team}  {rng.randint(0, 5)}  {rng.randint(0, 5)}  {rng.randint(0, 30)}\n"
-                                    for team in rng.sample(TEAMS, 4)))
+    if theme == "football" and rng.random() < 0.8:
+        # The round's results (home, goals, away, goals, attendance in thousands), then the table.
+        teams = rng.sample(TEAMS, len(TEAMS))
+        results = (f"  {home}  {rng.randint(0, 4)}  {away}  {rng.randint(0, 4)}  ({rng.randint(5, 60)})\n"
+                   for home, away in zip(teams[::2], teams[1::2]))
+        table = (f"  {team}  {rng.randint(20, 30)}  {rng.randint(0, 20)}  {rng.randint(0, 10)}  {rng.randint(0, 60)}\n"
+                 for team in rng.sample(TEAMS, len(TEAMS)))
+        parts.append("\n" + "".join(results) + "".join(table))
+    person, host = rng.choice(PEOPLE), rng.choice(HOSTS)
+    if theme == "computing" and rng.random() < 0.8:
+        parts.append(f"The code is on ftp.{host}:/pub/{person}/ and http://www.{host}/pub/{person}/src/")
     if rng.random() < 0.6:
-        person, host = rng.choice(PEOPLE), rng.choice(HOSTS)
         parts.append(f"\n-- \nMail {person}@{host} or see http://www.{host}/~{person}/pub/notes.html")
     return " ".join(parts)
 

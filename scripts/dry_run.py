@@ -27,6 +27,7 @@ from tests.infra.synth import synthesize  # noqa: E402
 from tests.pipeline.local_deployment import deploy, endpoint_user  # noqa: E402
 from ntm_client import cli as client_cli, topics_command  # noqa: E402
 
+TOPIC_WORDS = 10  # as many as the report and the topic-quality bench look at
 NEW_SENTENCES = ["The rocket left the launch pad and the capsule reached orbit around the planet.",
                  "The striker scored a late goal and the coach praised the defence after the match."]
 
@@ -141,6 +142,7 @@ def main() -> int:
                 target = args.output / key[len(run_prefix):]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(stack.object(f"s3://{stack.data_bucket}/{key}"))
+            print_topics(stack, outputs, cleaned=args.settings.get("preparation", {}).get("clean_text", True))
             print_neighbours(stack, outputs)
             for message in stack.notifications():
                 print(f"\nnotification: {message['Subject']}\n{message['Message']}")
@@ -149,6 +151,17 @@ def main() -> int:
                 print_guard(result.output["endpoint"])
                 ask_endpoint(stack, result.output)
     return 0
+
+
+def print_topics(stack, outputs: dict, cleaned: bool) -> None:
+    """The answer to "what is this corpus about?": each topic's top words, as the report lists them."""
+    topics = json.loads(stack.object(outputs["run"] + "report/topics.json"))
+    print(f"\nthe {topics['num_topics']} topics' top words (report/topics.json):")
+    for topic in topics["topics"]:
+        print(f"  topic {topic['topic']:>2}: {' '.join(entry['word'] for entry in topic['words'][:TOPIC_WORDS])}")
+    if cleaned:
+        print("  the same run without the text cleaning: python scripts/dry_run.py --settings "
+              "'{\"preparation\": {\"clean_text\": false}}'")
 
 
 def print_guard(endpoint: dict) -> None:
