@@ -45,7 +45,7 @@ container-envs: $(PY_STAMP)
 	$(PY) -m tests.container.environments
 
 synth: install
-	$(CDK) synth --quiet --no-notices
+	$(CDK) synth --quiet --no-notices --no-validation
 
 dry-run: install container-envs
 	$(PY) scripts/dry_run.py
