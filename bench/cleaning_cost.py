@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import itertools
 import json
 import statistics
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-
-import numpy as np
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
@@ -35,14 +32,6 @@ from training.preparation.text_cleaning import clean_message  # noqa: E402
 
 DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "data" / "20newsgroups.jsonl.gz"
 BATCH = 1000
-
-
-def _ids(per_document: list) -> tuple:
-    ids = defaultdict(itertools.count().__next__)
-    lengths = np.fromiter(map(len, per_document), dtype=np.uint32, count=len(per_document))
-    tokens = np.fromiter(map(ids.__getitem__, itertools.chain.from_iterable(per_document)), dtype=np.uint32,
-                         count=int(lengths.sum()))
-    return ids, tokens, lengths
 
 
 def one_pass(batches: list) -> dict:
@@ -60,7 +49,7 @@ def one_pass(batches: list) -> dict:
         started = clock()
         per_document = [text_terms.JOINED_TOKEN.findall(text.lower()) for text in kept]
         seconds["joined tokens"] += clock() - started
-        ids, tokens, lengths = _ids(per_document)
+        ids, tokens, lengths = tokenizer.id_stream(per_document)
         started = clock()
         tokenizer._expand_tokens(ids, tokens, lengths)
         seconds["joined tokens -> terms"] += clock() - started

@@ -32,6 +32,18 @@ from stacks.sagemaker_tasks import SageMakerCall, task
 # SageMaker's answers when another run changed the endpoint between our check and our request.
 RACE_MESSAGES = ("*in-progress endpoint*", "*already existing endpoint*", "*Could not find endpoint*")
 
+
+def wait_again_if_raced(scope: Construct, name: str, changes: tuple, turn: sfn.IChainable,
+                        failed: sfn.IChainable) -> None:
+    """A Create or Update Endpoint that SageMaker refused because another run changed the endpoint
+    since the check goes back to waiting its turn; any other failure fails the run."""
+    raced = (sfn.Choice(scope, name)
+             .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.failure.Cause", p) for p in RACE_MESSAGES)),
+                   turn)
+             .otherwise(failed))
+    for change in changes:
+        change.add_catch(raced, errors=["States.ALL"], result_path="$.failure")
+
 Catch = Callable[[sfn.CustomState | tasks.LambdaInvoke], sfn.CustomState | tasks.LambdaInvoke]
 
 
@@ -111,10 +123,6 @@ class EndpointDeployment(Construct):
     def _changes(self, turn: sfn.IChainable) -> tuple[sfn.CustomState, sfn.CustomState]:
         request = {"EndpointName.$": "$.run.deploy.endpoint_name",
                    "EndpointConfigName.$": "$.run.deploy.endpoint_config_name"}
-        raced = (sfn.Choice(self, "Another run got there first?")
-                 .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.failure.Cause", p) for p in RACE_MESSAGES)),
-                       turn)
-                 .otherwise(self._failed))
         create = task(self, "Create endpoint", SageMakerCall("CreateEndpoint"), request,
                       result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
                       comment="No endpoint yet (first run, or it slept): create it")
@@ -122,8 +130,8 @@ class EndpointDeployment(Construct):
                       {**request, "DeploymentConfig.$": "$.run.deploy.deployment_config"},
                       result_selector={"arn.$": "$.EndpointArn"}, result_path="$.endpoint_request",
                       comment="Blue/green switch to this run's config, baked under the endpoint's alarms (rolled back if one goes off)")
+        wait_again_if_raced(self, "Another run got there first?", (create, update), turn, self._failed)
         for change in (create, update):
-            change.add_catch(raced, errors=["States.ALL"], result_path="$.failure")
             change.next(self._ready_loop())
         return create, update
 

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from ntm_glue.endpoint_turn import RUN_STARTED_TAG
 from ntm_glue.similarity import DOCUMENTS_DIR, INDEX_OUT_DIR, NEIGHBOURS_OUT_DIR, PREDICTIONS_DIR, TOPIC_WEIGHTS_DIR
-from stacks.endpoint_guard import RACE_MESSAGES
+from stacks.endpoint_guard import wait_again_if_raced
 from stacks.images import ImageRegistry
 from stacks.sagemaker_tasks import SageMakerCall, task
 
@@ -227,13 +227,8 @@ class SimilarityStage:
                      .otherwise(turn_wait))
         turn_wait.next(sfn.Pass(scope, "Count similarity endpoint turn", result_path="$.similar_endpoint_turn",
                                 parameters={"polls.$": "States.MathAdd($.similar_endpoint_turn.polls, 1)"})).next(find)
-        # SageMaker refused because another run changed the endpoint since *Find*: back to waiting a turn.
-        raced = (sfn.Choice(scope, "Another run got to the similarity endpoint first?")
-                 .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.failure.Cause", pattern)
-                                           for pattern in RACE_MESSAGES)), turn_left)
-                 .otherwise(self._failed))
-        for change in (create, update):
-            change.add_catch(raced, errors=["States.ALL"], result_path="$.failure")
+        wait_again_if_raced(scope, "Another run got to the similarity endpoint first?", (create, update), turn_left,
+                            self._failed)
         config.next(start_turns).next(find).next(
             sfn.Choice(scope, "Similarity endpoint free?")
             .when(sfn.Condition.boolean_equals("$.similar_endpoint.value.busy", True), turn_left)

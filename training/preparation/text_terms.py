@@ -63,7 +63,8 @@ _CONTRACTION = re.compile(r"(?:n't|'ll|'ve|'re|'m|'d)$")
 # 1. Numeric table rows (sports results, statistics), found from two spaces or a tab before a
 #    number, kept unless most of their fields are numbers.
 #    Each hint takes the rest of its line, so a line is looked at once.
-_TABLE_HINTS = (r"  [-+(]?\d[^\n]*", r"\t[-+(]?\d[^\n]*")
+_SPACES_TABLE_HINT = r"  [-+(]?\d[^\n]*"
+_TAB_TABLE_HINT = r"\t[-+(]?\d[^\n]*"
 # A number field: a whitespace-delimited field that is a number as a table writes it ("83", "-3",
 # "(12)", ".500", "4-2-1", "12x"). Found with one findall per candidate line, inside C.
 _NUMBER_FIELD = re.compile(r"(?<!\S)[-+(]?\d[\d.,:;%/+)x*-]*[a-z]?(?!\S)", re.IGNORECASE)
@@ -97,7 +98,7 @@ _PROGRAM_LINES = (
 # it is looked for in the line (`_table_row_or_comment_column`), so the lines found are those the
 # two patterns find alone. The scan for two spaces is the costliest of all (spaces are everywhere).
 _COMMENT_COLUMN = r"  ;[ \t]*[\w;]"
-_TWO_SPACES = re.compile(f"{_TABLE_HINTS[0]}|{_COMMENT_COLUMN}")
+_TWO_SPACES = re.compile(f"{_SPACES_TABLE_HINT}|{_COMMENT_COLUMN}")
 _COMMENT_COLUMN_IN = re.compile(_COMMENT_COLUMN).search
 # Distinct tokens whose terms a process keeps (a few MB): past that the cache starts again.
 TERM_CACHE_SIZE = 1 << 18
@@ -169,7 +170,7 @@ def _table_row_or_comment_column(line: str) -> bool:
 # there is, instead of a pattern's scan ("  " is missing from a quarter of the posts).
 _LISTING_LINES = (
     ("  ", _TWO_SPACES, _table_row_or_comment_column),
-    ("\t", re.compile(_TABLE_HINTS[1]), _is_table_row),
+    ("\t", re.compile(_TAB_TABLE_HINT), _is_table_row),
     (";", _STATEMENT_END, _STATEMENT.search),
     *((literal, pattern, None) for literal, pattern in _PROGRAM_LINES),
 )
@@ -277,7 +278,7 @@ cached_terms = _TERMS.__getitem__
 
 def cleaned_terms(tokens: list) -> list:
     """The terms of a document's joined tokens (clean_text), in order."""
-    return list(chain.from_iterable(map(_TERMS.__getitem__, tokens)))
+    return list(chain.from_iterable(map(cached_terms, tokens)))
 
 
 def merge_phrases(terms: list, phrases: dict) -> list:

@@ -117,14 +117,20 @@ def _expand_tokens(ids: dict, token_ids: np.ndarray, lengths: np.ndarray) -> tup
     return terms, expanded, new_lengths.astype(np.uint32)
 
 
-def tokenize_batch(batch: RawBatch, settings: TokenizeSettings) -> TokenizedBatch:
-    documents, undecodable = batch.documents(settings.fields)
-    per_document = [raw_tokens(clean(document.text, settings.text), settings.text) for document in documents]
-    # Every lookup of a new token gives it the next id, all inside C (no Python loop per token).
+def id_stream(per_document: list) -> tuple:
+    """A batch's tokens as ids: ({token: id} in order of first use, every token's id in order, tokens
+    per document). Every lookup of a new token gives it the next id, all inside C (no Python loop
+    per token)."""
     ids = defaultdict(itertools.count().__next__)
     lengths = np.fromiter(map(len, per_document), dtype=np.uint32, count=len(per_document))
     flat = itertools.chain.from_iterable(per_document)
-    token_ids = np.fromiter(map(ids.__getitem__, flat), dtype=np.uint32, count=int(lengths.sum()))
+    return ids, np.fromiter(map(ids.__getitem__, flat), dtype=np.uint32, count=int(lengths.sum())), lengths
+
+
+def tokenize_batch(batch: RawBatch, settings: TokenizeSettings) -> TokenizedBatch:
+    documents, undecodable = batch.documents(settings.fields)
+    per_document = [raw_tokens(clean(document.text, settings.text), settings.text) for document in documents]
+    ids, token_ids, lengths = id_stream(per_document)
     if settings.text.clean_text:
         terms, token_ids, lengths = _expand_tokens(ids, token_ids, lengths)
     else:

@@ -3,11 +3,9 @@ dataset is re-derived from its raw text by text_terms.document_terms and the man
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 import re
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +77,7 @@ def test_the_bulk_token_expansion_equals_the_one_document_terms():
     for _ in range(200):
         documents = [[generator.choice(words[: generator.randrange(1, len(words) + 1)]) for _ in range(generator.randrange(0, 12))]
                      for _ in range(generator.randrange(1, 8))]
-        ids = defaultdict(itertools.count().__next__)
-        lengths = np.array([len(document) for document in documents], dtype=np.uint32)
-        token_ids = np.fromiter(map(ids.__getitem__, itertools.chain.from_iterable(documents)), dtype=np.uint32, count=int(lengths.sum()))
-        terms, expanded, new_lengths = tokenizer._expand_tokens(ids, token_ids, lengths)
+        terms, expanded, new_lengths = tokenizer._expand_tokens(*tokenizer.id_stream(documents))
         expected = [[term for token in document for term in text_terms.token_terms(token)] for document in documents]
         assert new_lengths.tolist() == [len(document) for document in expected]
         assert [terms[term] for term in expanded.tolist()] == [term for document in expected for term in document]
@@ -141,7 +136,7 @@ def test_one_scan_for_two_spaces_finds_the_table_rows_and_comment_columns_each_r
     alphabet = [" ", "  ", ";", ";-)", "a", "DB", "12", "-3", "(4)", ".5", "x", "\n", "\t", ","]
     texts = ["Gretzky  LA  10  20  30  ;no\nDB   01001101B   ;01001101\nNice one.  ;-)\n  3 ;x  ;y"]
     for text in texts + _random_strings(alphabet, 5000, seed=5):
-        alone = lines_of(text_terms._TABLE_HINTS[0], text, text_terms._is_table_row) | lines_of(
+        alone = lines_of(text_terms._SPACES_TABLE_HINT, text, text_terms._is_table_row) | lines_of(
             text_terms._COMMENT_COLUMN, text, lambda line: True)
         together = lines_of(text_terms._TWO_SPACES.pattern, text, text_terms._table_row_or_comment_column)
         assert together == alone, text
