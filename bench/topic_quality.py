@@ -1,6 +1,7 @@
 """Topic quality with yesterday's vocabulary defaults and today's, on the same corpus.
 
     .venv/bin/python bench/topic_quality.py [CORPUS] [--label-field group] [--repetitions 3]
+    .venv/bin/python bench/topic_quality.py [CORPUS] --speed-only --repetitions 40
 
 CORPUS defaults to ../shared/data/20newsgroups.jsonl.gz, prepared with --strip-headers. Variants:
 - anchor, "before": the tokens and stop words preparation used before cleaning existed
@@ -20,6 +21,9 @@ list keeps fewer): the median over the repetitions, with their range. Repetition
 train/validation/test split of the same corpus) and fits with random_state r, the fit settings
 otherwise the harness's: one split and one fit are no measurement, uniqueness alone moves by 0.01
 (2 of the 200 words) between them.
+--speed-only times the preparations of "before" and "defaults" alone, without fits: at about 8 s a
+repetition, enough repetitions in minutes for a ratio that a busy or drifting machine does not move
+(one repetition's ratio ranges over a third on a 2-CPU machine; the medians of two runs of 40 differed by 0.03).
 """
 
 from __future__ import annotations
@@ -103,11 +107,16 @@ def quality(dataset: Path, num_topics: int, seed: int) -> dict:
 
 
 def _paired_ratio(timings: dict, name: str, measure: int) -> str:
-    """The median of each repetition's own ratio to *before*, with their range. The machine's speed
-    drifts between repetitions (on this one by a third within minutes); a repetition's two runs are
-    back to back, so their ratio cancels the drift that a ratio of two medians keeps."""
+    """The median of each repetition's own ratio to *before*, with their range (and, from 8
+    repetitions, the middle half's). The machine's speed drifts between repetitions (on this one by a
+    third within minutes); a repetition's two runs are back to back, so their ratio cancels the drift
+    that a ratio of two medians keeps."""
     ratios = [own[measure] / anchor[measure] for own, anchor in zip(timings[name], timings["before"])]
-    return f"{statistics.median(ratios):.2f}x, {min(ratios):.2f}-{max(ratios):.2f}"
+    spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+    if len(ratios) >= 8:
+        lower, _, upper = statistics.quantiles(ratios, n=4)
+        spread += f", middle half {lower:.2f}-{upper:.2f}"
+    return f"{statistics.median(ratios):.2f}x, {spread}"
 
 
 def summary(values: list, form: str) -> str:
@@ -117,6 +126,21 @@ def summary(values: list, form: str) -> str:
     return median if low == high else f"{median} ({form.format(low)}-{form.format(high)})"
 
 
+def print_speed_rows(timings: dict) -> None:
+    for label, measure in (("wall clock", 0), ("CPU (all processes)", 1)):
+        print(f"| preparation, {label} | " + " | ".join(
+            f"{statistics.median(t[measure] for t in times):.2f} s"
+            + ("" if name == "before" else f" ({_paired_ratio(timings, name, measure)})") for name, times in timings.items()) + " |")
+
+
+def print_speed(arguments: argparse.Namespace, timings: dict) -> None:
+    print(f"\n{arguments.corpus.name}, --strip-headers, medians of {arguments.repetitions} repetitions "
+          f"(ratio: median of each repetition's own, its range); load average {os.getloadavg()[0]:.1f} at the end\n")
+    print("| measure | " + " | ".join(timings) + " |")
+    print("|---" * (len(timings) + 1) + "|")
+    print_speed_rows(timings)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
@@ -124,6 +148,8 @@ def main() -> int:
     parser.add_argument("--num-topics", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--show-topics", action="store_true", help="print every topic's top 10 words")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="time the preparations of before and defaults only, no fits (for many repetitions)")
     arguments = parser.parse_args()
     if not arguments.corpus.exists():
         parser.error(f"{arguments.corpus} not found (the 20 Newsgroups file lives in ../shared/data)")
@@ -131,6 +157,8 @@ def main() -> int:
         stop_list = Path(scratch) / "sklearn-english.txt"
         stop_list.write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n", encoding="utf-8")
         runs = variants(stop_list)
+        if arguments.speed_only:
+            runs = {name: runs[name] for name in ("before", "defaults")}
         timings = {name: [] for name in runs}
         fits = {name: [] for name in runs}
         for repetition in range(arguments.repetitions):
@@ -139,14 +167,16 @@ def main() -> int:
                 timings[name].append(prepare(arguments.corpus, runs[name], arguments.label_field, repetition, Path(scratch) / name))
             # The fits come after the repetition's preparations, so that they do not overlap a timing.
             for name in runs:
-                fits[name].append(quality(Path(scratch) / name, arguments.num_topics, repetition))
+                if not arguments.speed_only:
+                    fits[name].append(quality(Path(scratch) / name, arguments.num_topics, repetition))
                 shutil.rmtree(Path(scratch) / name)
             print(f"repetition {repetition + 1}: " + ", ".join(
-                f"{name} {times[-1][0]:.1f} s, uniqueness {fits[name][-1]['uniqueness']:.3f}" for name, times in timings.items()),
-                  file=sys.stderr, flush=True)
+                f"{name} {times[-1][1]:.2f} s CPU" + ("" if arguments.speed_only else f", uniqueness {fits[name][-1]['uniqueness']:.3f}")
+                for name, times in timings.items()), file=sys.stderr, flush=True)
+    if arguments.speed_only:
+        print_speed(arguments, timings)
+        return 0
     results = {name: {measure: [fit[measure] for fit in runs_fits] for measure in runs_fits[0]} for name, runs_fits in fits.items()}
-    wall = {name: statistics.median(t[0] for t in times) for name, times in timings.items()}
-    cpu = {name: statistics.median(t[1] for t in times) for name, times in timings.items()}
     names = list(runs)
     print(f"\n{arguments.corpus.name}, --strip-headers, NMF stand-in at {arguments.num_topics} topics, "
           f"medians (range) of {arguments.repetitions} repetitions (split and fit seeds 0..{arguments.repetitions - 1}); "
@@ -160,9 +190,7 @@ def main() -> int:
                  "uniqueness": "topic uniqueness", "purity": "label purity",
                  "documents kept": "documents kept (the others too short or empty)"}[measure]
         print(f"| {label} | " + " | ".join(summary(results[name][measure], form) for name in names) + " |")
-    for label, measure, medians in (("wall clock", 0, wall), ("CPU (all processes)", 1, cpu)):
-        print(f"| preparation, {label} | " + " | ".join(
-            f"{medians[name]:.2f} s" + ("" if name == "before" else f" ({_paired_ratio(timings, name, measure)})") for name in names) + " |")
+    print_speed_rows(timings)
     seen = {name: sorted({word for words in results[name]["words"] for row in words for word in row if word in DEBRIS}) for name in names}
     print("| debris words seen (any repetition) | " + " | ".join(" ".join(seen[name]) or "-" for name in names) + " |")
     if arguments.show_topics:
