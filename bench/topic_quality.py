@@ -12,9 +12,9 @@ CORPUS defaults to ../shared/data/20newsgroups.jsonl.gz, prepared with --strip-h
 - "phrases": today's defaults plus --phrases.
 Each variant's preparation runs as its own process, the variants alternating within each
 repetition (in the reverse order every other one); the wall-clock and CPU medians are printed, and
-next to them the median (range) of each repetition's own ratio to *before*. Each dataset then gets the offline harness's
-stand-in model (scikit-learn NMF, as tests/pipeline/local_deployment.py fits it, on the train split)
-at --num-topics topics, and the table shows topic uniqueness, NPMI coherence (on the transform
+next to them the median (range) of each repetition's own ratio to *before*. Each dataset then
+gets the offline harness's stand-in model (scikit-learn NMF, tests/pipeline/ntm_standin.py, as the
+harness's training jobs fit it) on its train split at --num-topics topics, and the table shows topic uniqueness, NPMI coherence (on the transform
 corpus), label purity (dominant topic per document), the debris words among each topic's top 10
 and the documents kept (a document with fewer than 10 vocabulary words is dropped, so a longer stop
 list keeps fewer): the median over the repetitions, with their range. Repetition r prepares with `--seed r` (its own
@@ -39,11 +39,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import scipy.sparse
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
+from tests.pipeline import ntm_standin  # noqa: E402
 from training.evaluation import topic_metrics  # noqa: E402
 from training.formats import dataset as layout  # noqa: E402
 from training.formats import recordio  # noqa: E402
@@ -79,10 +79,8 @@ def prepare(corpus: Path, options: list, label_field: str, seed: int, output: Pa
 
 
 def fit_quality(train, corpus, labels: list, vocabulary: list, num_topics: int, seed: int) -> dict:
-    from sklearn.decomposition import NMF
-
-    model = NMF(n_components=num_topics, init="nndsvda", max_iter=400, random_state=seed).fit(train)
-    top, _ = topic_metrics.top_words(np.log(model.components_.T + 1e-3), 10)
+    model, decoder = ntm_standin.fit(train, num_topics, seed)
+    top, _ = topic_metrics.top_words(decoder, 10)
     dominant = topic_metrics.dominant_topics(model.transform(corpus))
     _, counts = topic_metrics.label_topic_counts(labels, dominant, num_topics)
     words = [[vocabulary[index] for index in row] for row in top]
@@ -126,6 +124,11 @@ def summary(values: list, form: str) -> str:
     return median if low == high else f"{median} ({form.format(low)}-{form.format(high)})"
 
 
+def print_table_head(names: list) -> None:
+    print("| measure | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+
+
 def print_speed_rows(timings: dict) -> None:
     for label, measure in (("wall clock", 0), ("CPU (all processes)", 1)):
         print(f"| preparation, {label} | " + " | ".join(
@@ -136,8 +139,7 @@ def print_speed_rows(timings: dict) -> None:
 def print_speed(arguments: argparse.Namespace, timings: dict) -> None:
     print(f"\n{arguments.corpus.name}, --strip-headers, medians of {arguments.repetitions} repetitions "
           f"(ratio: median of each repetition's own, its range); load average {os.getloadavg()[0]:.1f} at the end\n")
-    print("| measure | " + " | ".join(timings) + " |")
-    print("|---" * (len(timings) + 1) + "|")
+    print_table_head(list(timings))
     print_speed_rows(timings)
 
 
@@ -181,8 +183,7 @@ def main() -> int:
     print(f"\n{arguments.corpus.name}, --strip-headers, NMF stand-in at {arguments.num_topics} topics, "
           f"medians (range) of {arguments.repetitions} repetitions (split and fit seeds 0..{arguments.repetitions - 1}); "
           f"load average {os.getloadavg()[0]:.1f} at the end\n")
-    print("| measure | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 1) + "|")
+    print_table_head(names)
     for measure, form in (("debris", "{:g}"), ("uniqueness", "{:.3f}"), ("coherence", "{:.3f}"), ("purity", "{:.3f}"),
                           ("phrases", "{:g}"), ("vocabulary phrases", "{:g}"), ("documents kept", "{:,.0f}")):
         label = {"debris": "debris words in the top 10s", "phrases": "phrases in the top 10s",

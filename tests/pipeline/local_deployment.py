@@ -61,7 +61,7 @@ from tests.container.environments import (
 from tests.harness.s3_uri import S3Location, list_keys, upload_folder
 from tests.infra.cfn import Deployment, state_machine_definition
 from tests.infra.synth import Synthesized
-from tests.pipeline import knn_standin
+from tests.pipeline import knn_standin, ntm_standin
 from training.formats import ntm_artifact as model_params
 from training.formats import recordio
 from training.preparation import serving_artifact
@@ -308,18 +308,15 @@ def _channel_matrix(run: TrainingJobRun, channel: str) -> sparse.csr_matrix:
 def fitted_model(run: TrainingJobRun) -> tuple[bytes, float]:
     """A model.tar.gz in NTM's layout whose decoder holds topics fitted to the train channel, and
     the model's loss on the validation channel (NMF reconstruction error per document)."""
-    from sklearn.decomposition import NMF
-
     hyperparameters = run.request["HyperParameters"]
     topics, vocabulary = int(hyperparameters["num_topics"]), int(hyperparameters["feature_dim"])
     corpus = _channel_matrix(run, "train")
     if corpus.shape[1] != vocabulary:
         raise JobFailed(f"ClientError: feature_dim {vocabulary} does not match the data's {corpus.shape[1]} columns")
-    nmf = NMF(n_components=topics, init="nndsvda", max_iter=400, random_state=0).fit(corpus)
+    nmf, decoder = ntm_standin.fit(corpus, topics)
     validation = _channel_matrix(run, "validation")
     reconstruction = nmf.transform(validation) @ nmf.components_
     loss = float(np.linalg.norm(validation.toarray() - reconstruction) ** 2 / validation.shape[0])
-    decoder = np.log(nmf.components_.T + 1e-3).astype(np.float32)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "model.tar.gz"
         model_params.write_model_tarball(path, decoder, instances=int(run.request["ResourceConfig"]["InstanceCount"]))

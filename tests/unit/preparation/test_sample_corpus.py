@@ -2,7 +2,7 @@
 
 Its football posts carry league tables and its computing posts download addresses, as real posts
 do (samples/make_sample_corpus.py). Fitted as the offline harness's stand-in model fits a training
-job (NMF, 4 topics, tests/pipeline/local_deployment.py), the topics' top words hold that debris
+job (NMF, 4 topics, tests/pipeline/ntm_standin.py), the topics' top words hold that debris
 without the cleaning and none of it with the defaults.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import numpy as np
 import pytest
 import scipy.sparse
 
+from tests.pipeline import ntm_standin
 from training.evaluation import topic_metrics
 from training.formats import dataset as layout
 from training.formats import recordio
@@ -38,12 +38,10 @@ def _debris() -> set:
 
 
 def _top_words(dataset: Path) -> list:
-    from sklearn.decomposition import NMF
-
     vocabulary = layout.load_vocabulary(dataset)
     train = scipy.sparse.vstack([recordio.read_sparse(path) for path in sorted((dataset / "train").glob("*.pbr"))]).tocsr()
-    model = NMF(n_components=4, init="nndsvda", max_iter=400, random_state=0).fit(train)
-    top, _ = topic_metrics.top_words(np.log(model.components_.T + 1e-3), 10)
+    _, decoder = ntm_standin.fit(train, 4)
+    top, _ = topic_metrics.top_words(decoder, 10)
     return [{vocabulary[index] for index in row} for row in top]
 
 
